@@ -1,0 +1,37 @@
+# Peyvand CRM. Two commands from a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: install run test lint translations bench clean
+
+install: $(VENV)/.installed translations  ## idempotent: venv, dependencies, compiled translations
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -f -q -d translations -D messages
+
+run: install  ## migrate, load demo data, serve on 127.0.0.1:$(PORT)
+	$(FLASK) crm init
+	$(FLASK) crm demo
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: install  ## the whole suite (set CRM_TEST_DATABASE_URL / CRM_TEST_REDIS_URL for PostgreSQL / Redis)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+extract: install  ## refresh the message catalogs from the source
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

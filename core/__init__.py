@@ -1,0 +1,51 @@
+"""Peyvand core: the application factory."""
+
+from flask import Flask
+
+from config import INSTANCE_DIR, Config, from_environment
+
+
+def create_app(config=None, **overrides) -> Flask:
+    """Build the app: core services first, then the deployment's modules."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(config or Config)
+    if config is None:
+        app.config.update(from_environment())
+    app.config.update(overrides)
+
+    from core import (
+        admin,
+        api,
+        audit,
+        auth,
+        cli,
+        database,
+        events,
+        i18n,
+        jobs,
+        licensing,
+        messaging,
+        modules,
+        outbox,
+        security,
+        ui,
+        webhooks,
+    )
+
+    database.init_app(app)  # first: everything else stores things
+    i18n.init_app(app)
+    security.init_app(app)  # secret key, CSRF, rate limits, headers
+    auth.init_app(app)  # login, permission gate (deny by default)
+    audit.init_app(app)
+    licensing.init_app(app)  # after auth: the read-only gate knows who asks
+    events.init_app(app)
+    jobs.init_app(app)
+    outbox.init_app(app)
+    messaging.init_app(app)
+    api.init_app(app)  # before modules: they add their API blueprints to it
+    webhooks.init_app(app)
+    admin.init_app(app)
+    ui.init_app(app)
+    cli.init_app(app)
+    modules.init_app(app)  # last: modules register views, API, listeners and jobs on the core
+    return app

@@ -1,0 +1,5 @@
+"""Admin pages (skeleton: the admin work fills these in)."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -1,0 +1,93 @@
+"""Database binding: SQLite pragmas and write transactions, cross-database locks, settings."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import has_request_context, request
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine
+
+from core.extensions import db, migrate
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def init_app(app):
+    """Bind SQLAlchemy and Alembic; make SQLite behave like a server database."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        if uri.startswith("sqlite:///") and uri != "sqlite://":
+            Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    from core import models  # noqa: F401 - registers the core tables
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            _tune_sqlite(db.engine)
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """WAL, foreign keys, and real transactions: ``BEGIN IMMEDIATE`` for write requests."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        writing = has_request_context() and request.method not in SAFE_METHODS
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC (what every timestamp column stores)."""
+    return datetime.now(UTC)
+
+
+def lock(name: str) -> None:
+    """Take a named lock until the end of the current transaction, on SQLite and PostgreSQL.
+
+    Updating the lock row takes the write lock on SQLite and a row lock on PostgreSQL, so
+    two transactions that both call ``lock("seats")`` run their critical sections in turn.
+    Call it before reading what the critical section decides on.
+    """
+    from core.models import Lock
+
+    result = db.session.execute(update(Lock).where(Lock.name == name).values(n=Lock.n + 1))
+    if result.rowcount == 0:
+        db.session.add(Lock(name=name, n=1))
+        db.session.flush()
+        db.session.execute(update(Lock).where(Lock.name == name).values(n=Lock.n + 1))
+
+
+def get_setting(key: str, default=None):
+    """A deployment setting stored in the database (company profile, currency, ...)."""
+    from core.models import Setting
+
+    row = db.session.execute(select(Setting.value).where(Setting.key == key)).scalar()
+    return default if row is None else row
+
+
+def set_setting(key: str, value) -> bool:
+    """Store a setting; returns whether it changed (so callers can stay idempotent)."""
+    from core.models import Setting
+
+    row = db.session.get(Setting, key)
+    if row is None:
+        db.session.add(Setting(key=key, value=value))
+        return True
+    if row.value == value:
+        return False
+    row.value = value
+    return True

@@ -1,0 +1,7 @@
+"""jobs (skeleton)."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    pass

@@ -1,0 +1,7 @@
+"""Email and SMS behind one interface (skeleton)."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    pass

@@ -1,0 +1,1 @@
+// Peyvand behaviour (no inline scripts: CSP)

@@ -1,0 +1,7 @@
+"""webhooks (skeleton)."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    pass

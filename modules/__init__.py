@@ -1,0 +1,1 @@
+"""Installed modules. Each subpackage holds a ``MANIFEST`` and a ``register(app)``."""

@@ -1,0 +1,28 @@
+"""Sales module: products and price lists, opportunity pipeline, quotes, orders, invoices with PDF, payments, cross-sell and up-sell, forecasts."""
+
+from flask_babel import lazy_gettext as _l
+
+from core.modules import Manifest, MenuEntry
+
+MANIFEST = Manifest(
+    name="sales",
+    title=_l("Sales"),
+    version="0.1.0",
+    description=_l("Products and price lists, opportunity pipeline, quotes, orders, invoices with PDF, payments, cross-sell and up-sell, forecasts."),
+    depends=(),
+    uses=('marketing', 'loyalty'),
+    permissions={
+        "sales.view": _l("View sales"),
+        "sales.manage": _l("Manage catalogue, pipelines and approvals"),
+        "sales.work": _l("Work on deals, quotes and invoices"),
+    },
+    menu=(MenuEntry("sales.index", _l("Sales"), icon="cart", permission="sales.view"),),
+    scoped=True,
+)
+
+
+def register(app):
+    """Wire the module into the app: views, API, listeners, jobs, CLI."""
+    from modules.sales import views
+
+    app.register_blueprint(views.bp)

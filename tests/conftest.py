@@ -1,0 +1,122 @@
+"""Shared fixtures: one app with a fresh database per test (SQLite, or CRM_TEST_DATABASE_URL)."""
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from config import TestConfig
+from core import create_app
+from core.extensions import db
+
+PG_URL = os.environ.get("CRM_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("CRM_TEST_REDIS_URL")
+
+
+def _fresh_postgres_schema(url: str):
+    """A private schema per test so tests on PostgreSQL never see each other's rows."""
+    from config import _normalise_db_url
+
+    url = _normalise_db_url(url)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return url, schema
+
+
+@pytest.fixture
+def database_uri(tmp_path, request):
+    """A file SQLite database per test, or a fresh schema on PostgreSQL when configured."""
+    if PG_URL:
+        url, schema = _fresh_postgres_schema(PG_URL)
+        request.addfinalizer(lambda: _drop_schema(url, schema))
+        return url, {"connect_args": {"options": f"-csearch_path={schema}"}}
+    return f"sqlite:///{tmp_path / 'crm.db'}", {}
+
+
+def _drop_schema(url, schema):
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture
+def app_overrides():
+    """Override in a test module to change the config of the ``app`` fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(database_uri, tmp_path, app_overrides):
+    uri, engine_options = database_uri
+    overrides = {
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "CRM_UPLOAD_DIR": str(tmp_path / "uploads"),
+        **app_overrides,
+    }
+    app = create_app(TestConfig, **overrides)
+    with app.app_context():
+        db.create_all()
+        from core.bootstrap import ensure_deployment
+
+        ensure_deployment()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user with a role and seats: ``make_user("a@x.ir", role="agent", seats=["sales"])``."""
+    from core.admin.services import create_or_update_user
+
+    def make(email="admin@example.ir", password="correct horse battery", role="admin",
+             seats=(), name="", locale=None):
+        with app.app_context():
+            user = create_or_update_user(email=email, password=password, role_name=role,
+                                         name=name, seats=list(seats), locale=locale)
+            return user.id
+
+    return make
+
+
+def csrf_from(response) -> str:
+    """The CSRF token in a rendered page."""
+    import re
+
+    match = re.search(rb'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', response.data)
+    if match is None:
+        match = re.search(rb'name="csrf-token" content="([^"]+)"', response.data)
+    assert match, "no CSRF token in the page"
+    return match.group(1).decode()
+
+
+@pytest.fixture
+def login(client):
+    """Sign in through the real form: ``login("a@x.ir")``."""
+
+    def do(email="admin@example.ir", password="correct horse battery"):
+        page = client.get("/auth/login")
+        response = client.post("/auth/login", data={
+            "email": email, "password": password, "csrf_token": csrf_from(page),
+        })
+        assert response.status_code == 302, response.data[:500]
+        return client
+
+    return do
