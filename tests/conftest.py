@@ -120,3 +120,23 @@ def login(client):
         return client
 
     return do
+
+
+def require_service(name: str, available: bool, how: str) -> None:
+    """Skip loudly when a service is missing; in CI (CRM_REQUIRE_SERVICES=1) fail instead."""
+    if available:
+        return
+    message = f"{name} is not available: {how}"
+    if os.environ.get("CRM_REQUIRE_SERVICES") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI nothing may be skipped: a skip (missing service, browser...) becomes a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("CRM_REQUIRE_SERVICES") == "1" and call.when != "teardown":
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every service must be present: {report.longrepr}"
