@@ -1,9 +1,24 @@
-"""Administration: users, roles, teams, seats, modules, license, settings, audit log."""
+"""Administration: users, roles, teams, seats, settings, audit log; ``crm deploy`` and ``demo``."""
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
-    from core.admin import views
+    from core import demo, deploy  # noqa: F401 - add `crm deploy` and `crm demo` to the group
+    from core.admin import (  # noqa: F401 - the admin pages attach to the blueprint
+        account_views,
+        audit_views,
+        role_views,
+        settings_views,
+        user_views,
+        views,
+    )
+    from core.modules import MenuEntry
+    from core.ui import add_core_menu
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(account_views.bp)
+    add_core_menu(app, MenuEntry("admin.index", _l("Administration"), icon="gear",
+                                 permission="admin.users"))
+    add_core_menu(app, MenuEntry("account.security", _l("Security"), icon="shield-lock"))

@@ -1,0 +1,1 @@
+"""`crm demo` (placeholder while it is being written)."""
