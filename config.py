@@ -95,6 +95,20 @@ ENV_OVERRIDES = {
 }
 
 
+DEPLOYMENT_KEYS = frozenset({"CRM_MODULES"})
+
+
+def from_deployment_file(path: Path = INSTANCE_DIR / "deployment.json") -> dict:
+    """Deploy-time settings written by ``crm deploy`` (environment variables still win)."""
+    if not path.exists():
+        return {}
+    values = json.loads(path.read_text(encoding="utf-8"))
+    unknown = set(values) - DEPLOYMENT_KEYS
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {', '.join(sorted(unknown))}")
+    return values
+
+
 def from_environment(environ=os.environ) -> dict:
     """Settings given by environment variables, converted to their types."""
     values = {}

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from config import INSTANCE_DIR, Config, from_environment
+from config import INSTANCE_DIR, Config, from_deployment_file, from_environment
 
 
 def create_app(config=None, **overrides) -> Flask:
@@ -10,6 +10,7 @@ def create_app(config=None, **overrides) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config or Config)
     if config is None:
+        app.config.update(from_deployment_file())  # `crm deploy` writes it; env vars win
         app.config.update(from_environment())
     app.config.update(overrides)
 
