@@ -1,9 +1,18 @@
-"""Domain signals (blinker). Listeners run in the same transaction as the change that fired them."""
+"""Domain signals (blinker).
+
+Listeners run synchronously, in the sender's thread and in the same database transaction as
+the change that fired them: what a listener writes commits or rolls back with that change.
+A listener that talks to another system must not do so directly; it adds an outbox message
+(``core.outbox.enqueue``), which is delivered after the commit. Modules wrap their listeners
+in ``module_listener(name)`` so that they do nothing while the module is inactive.
+
+    emit(invoice_posted, invoice=invoice)      # sender: the current app
+"""
 
 from functools import wraps
 
-from blinker import Namespace
-from flask import Flask
+from blinker import Namespace, Signal
+from flask import Flask, current_app
 
 signals = Namespace()
 
@@ -35,6 +44,13 @@ def module_listener(module: str):
         return wrapped
 
     return decorator
+
+
+def emit(signal: Signal, sender=None, **kwargs) -> list:
+    """Send ``signal`` (from the current app unless ``sender`` is given); returns the results."""
+    if sender is None:
+        sender = current_app._get_current_object()
+    return [result for _receiver, result in signal.send(sender, **kwargs)]
 
 
 def init_app(app: Flask) -> None:
