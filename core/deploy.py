@@ -154,16 +154,29 @@ def _check_license(raw: dict, base: Path, plan: Plan, problems: list[str]) -> No
     except (OSError, UnicodeDecodeError):
         problems.append(f"license.file: cannot read {path}")
         return
-    from core import licensing
+    from core.database import get_setting
+    from core.licensing import crypto, current_state, now, services
+    from core.licensing.documents import LicenseError, verify_license
 
-    verify = getattr(licensing, "verify_license_text", None)
-    if verify is not None:
-        try:
-            verify(text)
-        except ValueError as exc:
-            problems.append(f"license.file: {exc}")
-            return
-    plan.license_text = text
+    if crypto.detect(text) != crypto.LICENSE:
+        problems.append(f"license.file: {path} is not a Peyvand license (it must start with "
+                        "-----BEGIN PEYVAND LICENSE-----)")
+        return
+    moment = now()
+    try:
+        lic = verify_license(text, root_keys=current_app.config["CRM_LICENSE_ROOT_KEYS"],
+                             deployment_id=get_setting("deployment.id"), now=moment,
+                             revocations=services._current_revocations())
+    except LicenseError as exc:
+        problems.append(f"license.file: {exc}")
+        return
+    if lic.grace_until is not None and moment >= lic.grace_until:
+        problems.append(f"license.file: this license expired on {lic.expires_at.date()}; ask "
+                        "your reseller for a current one")
+        return
+    installed = current_state().license
+    if installed is None or installed.text.strip() != lic.text.strip():
+        plan.license_text = text
 
 
 def _check_admin(raw: dict, plan: Plan, problems: list[str]) -> None:
@@ -260,17 +273,15 @@ def _apply_admin(spec: dict, changes: list[str]) -> None:
             changes.append(f"admin {spec['email']}: seat in {module}")
 
 
-def _apply_license(text: str, changes: list[str]) -> None:
-    from core import licensing
+def _install_license(text: str) -> None:
+    """Install the license; its install commits, so it also commits everything before it."""
+    from core.licensing import services
+    from core.licensing.documents import LicenseError
 
-    installed = getattr(licensing, "installed_license_text", None)
-    if installed is not None and (installed() or "").strip() == text.strip():
-        return
-    install = getattr(licensing, "install_license_text", None)
-    if install is None:
-        raise DeployError(["license.file: this build cannot install licenses yet"])
-    if install(text) is not False:
-        changes.append("license: installed")
+    try:
+        services.install(text, installed_by="deploy")
+    except LicenseError as exc:
+        raise DeployError([f"license.file: {exc}"]) from exc
 
 
 def _modules_change(plan: Plan, changes: list[str]) -> dict | None:
@@ -298,11 +309,13 @@ def apply(plan: Plan) -> list[str]:
         changes.extend(f"{key}: set" for key in settings.apply(values))
         if plan.admin:
             _apply_admin(plan.admin, changes)
-        if plan.license_text:
-            _apply_license(plan.license_text, changes)
         deployment = _modules_change(plan, changes)
+        if plan.license_text:
+            changes.append("license: installed")
         if changes:
             record("deploy.apply", target="deployment", detail={"changes": changes})
+        if plan.license_text:
+            _install_license(plan.license_text)
         db.session.commit()
     except Exception:
         db.session.rollback()
