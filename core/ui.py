@@ -72,11 +72,16 @@ def healthz():
 
 def _error_page(code: int, title: str, message: str):
     def handler(_error):
+        # a message given to abort(code, "...") says more than the generic one
+        described = getattr(_error, "description", None)
+        specific = (code != 429 and described
+                    and described != getattr(type(_error), "description", None))
+        text = described if specific else message
         if request.path.startswith("/api/"):
             from core.api import problem
 
-            return problem(code, title, message)
-        return render_template("errors/error.html", code=code, title=title, message=message), code
+            return problem(code, title, text)
+        return render_template("errors/error.html", code=code, title=title, message=text), code
 
     return handler
 
@@ -116,7 +121,10 @@ def banners() -> list[Banner]:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(crm_core_menu=core_menu, crm_banners=banners)
+    from core.pagination import url_with
+
+    app.jinja_env.globals.update(crm_core_menu=core_menu, crm_banners=banners,
+                                 crm_url_with=url_with)
     for code, title, message in (
         (400, _l("Bad request"), _l("The request could not be understood.")),
         (403, _l("Not allowed"), _l("You do not have permission to open this page.")),
