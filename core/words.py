@@ -1,7 +1,8 @@
 """Numbers and amounts in words, Persian and English (for invoices and cheques).
 
-Persian follows the formal (cheque) style: groups joined with «و», and a lone thousand is
-«یک هزار». English uses the short scale without "and": "one million two hundred thousand".
+Persian follows the formal (cheque) style: groups joined with «و», «یکصد» for a hundred and
+«یک هزار» for a lone thousand. English uses the short scale without "and":
+"one million two hundred thousand".
 """
 
 from core.i18n import _lang
@@ -13,7 +14,7 @@ FA_ONES = ("", "یک", "دو", "سه", "چهار", "پنج", "شش", "هفت", "
            "ده", "یازده", "دوازده", "سیزده", "چهارده", "پانزده", "شانزده", "هفده", "هجده",
            "نوزده")
 FA_TENS = ("", "", "بیست", "سی", "چهل", "پنجاه", "شصت", "هفتاد", "هشتاد", "نود")
-FA_HUNDREDS = ("", "صد", "دویست", "سیصد", "چهارصد", "پانصد", "ششصد", "هفتصد", "هشتصد",
+FA_HUNDREDS = ("", "یکصد", "دویست", "سیصد", "چهارصد", "پانصد", "ششصد", "هفتصد", "هشتصد",
                "نهصد")
 FA_SCALES = ("", "هزار", "میلیون", "میلیارد", "تریلیون", "کوادریلیون")
 
