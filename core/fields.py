@@ -9,6 +9,7 @@ from datetime import date, datetime
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from wtforms.fields import Field, StringField
+from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
 from core.i18n import (
@@ -51,6 +52,9 @@ class _TextField(Field):
         except ValueError as exc:
             self.data = None
             raise ValueError(str(exc)) from exc
+
+    def pre_validate(self, form) -> None:
+        _keep_parse_error(self)
 
     def _value(self) -> str:
         if self.raw_data:
@@ -141,7 +145,16 @@ class MobileField(StringField):
             self.data = None
             raise ValueError(str(exc)) from exc
 
+    def pre_validate(self, form) -> None:
+        _keep_parse_error(self)
+
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
         return localize_digits(self.data) if self.data else ""
+
+
+def _keep_parse_error(field: Field) -> None:
+    """Stop the chain after a parse error, so DataRequired cannot replace the reason."""
+    if field.process_errors:
+        raise StopValidation()
