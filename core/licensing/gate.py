@@ -32,6 +32,7 @@ def touch_last_seen(state: LicenseState) -> None:
 
     value = state.now.isoformat(timespec="seconds")
     try:
+        db.session.commit()  # end the read, so the update opens a fresh write transaction
         done = db.session.execute(
             update(Setting).where(Setting.key == LAST_SEEN).values(value=value)
         ).rowcount
