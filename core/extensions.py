@@ -5,11 +5,12 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from core.api.smorest import PeyvandApi
 
 
 class Base(DeclarativeBase):
@@ -32,4 +33,4 @@ login = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)
-api = Api()
+api = PeyvandApi()  # per-app spec: one module-level object serves every app

@@ -78,9 +78,9 @@ def _error_page(code: int, title: str, message: str):
                     and described != getattr(type(_error), "description", None))
         text = described if specific else message
         if request.path.startswith("/api/"):
-            from core.api import problem
+            from core.api.problems import problem_from_exception
 
-            return problem(code, title, text)
+            return problem_from_exception(_error)
         return render_template("errors/error.html", code=code, title=title, message=text), code
 
     return handler
