@@ -214,11 +214,16 @@ def redis_connection(app: Flask | None = None):
     return client
 
 
+def queue_name(app: Flask | None = None) -> str:
+    """The RQ queue's name: ``peyvand`` unless ``JOBS_QUEUE`` says otherwise (tests)."""
+    return (app or current_app).config.get("JOBS_QUEUE") or QUEUE_NAME
+
+
 def queue(app: Flask | None = None):
-    """The RQ queue ``peyvand``."""
+    """The app's RQ queue."""
     from rq import Queue
 
-    return Queue(QUEUE_NAME, connection=redis_connection(app))
+    return Queue(queue_name(app), connection=redis_connection(app))
 
 
 def queue_status() -> str:

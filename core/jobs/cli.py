@@ -38,10 +38,10 @@ class AppWorker(Worker):
         return super().perform_job(job, queue, execution)
 
 
-def claim_tick(connection, entry: jobs.Periodic, now: float) -> bool:
+def claim_tick(connection, entry: jobs.Periodic, now: float, prefix: str = "peyvand") -> bool:
     """Whether this caller won the current tick of ``entry`` (SET NX: one winner per tick)."""
     tick = int(now // entry.every)
-    key = f"peyvand:periodic:{entry.name}:{tick}"
+    key = f"{prefix}:periodic:{entry.name}:{tick}"
     return bool(connection.set(key, os.getpid(), nx=True, ex=max(entry.every * 3, 60)))
 
 
@@ -52,7 +52,7 @@ def tick(app: Flask, now: float | None = None) -> list[str]:
     queue = jobs.queue(app)
     enqueued = []
     for entry in jobs.periodic_jobs().values():
-        if claim_tick(connection, entry, now):
+        if claim_tick(connection, entry, now, prefix=jobs.queue_name(app)):
             queue.enqueue(jobs.run_job, "core.jobs:run_periodic", (entry.name,), {},
                           description=f"periodic {entry.name}")
             enqueued.append(entry.name)
@@ -102,8 +102,8 @@ def worker_command(burst: bool):
         run_inline_periodic(app, burst)
         return
     names = ", ".join(sorted(jobs.periodic_jobs())) or "none"
-    click.echo(f"Worker on queue {jobs.QUEUE_NAME!r}; periodic jobs: {names}")
-    worker = AppWorker([jobs.QUEUE_NAME], connection=jobs.redis_connection(app), app=app)
+    click.echo(f"Worker on queue {jobs.queue_name(app)!r}; periodic jobs: {names}")
+    worker = AppWorker([jobs.queue_name(app)], connection=jobs.redis_connection(app), app=app)
     if burst:
         tick(app)
         worker.work(burst=True, with_scheduler=True)

@@ -127,19 +127,25 @@ def _on_failure(payload: dict, message: OutboxMessage, error: str, dead: bool) -
     _update_log(payload, status="failed" if dead else "queued", error=error)
 
 
-@outbox.handler("email", on_failure=_on_failure)
-def deliver_email(payload: dict, message: OutboxMessage) -> None:
-    """Outbox handler: send the email over SMTP."""
-    refused = deliver_smtp(payload)
+def _email_sent(payload: dict, message: OutboxMessage, refused: dict) -> None:
     error = f"refused: {', '.join(sorted(refused))}" if refused else None
     _update_log(payload, status="sent", provider_id=payload["message_id"], error=error)
 
 
-@outbox.handler("sms", on_failure=_on_failure)
-def deliver_sms(payload: dict, message: OutboxMessage) -> None:
-    """Outbox handler: send the SMS through the configured gateway."""
-    provider_id = current_provider().send(payload["to"], payload["text"])
+def _sms_sent(payload: dict, message: OutboxMessage, provider_id: str) -> None:
     _update_log(payload, status="sent", provider_id=provider_id or None, error=None)
+
+
+@outbox.handler("email", on_success=_email_sent, on_failure=_on_failure)
+def deliver_email(payload: dict, message: OutboxMessage) -> dict:
+    """Outbox handler: send the email over SMTP; returns the refused recipients."""
+    return deliver_smtp(payload)
+
+
+@outbox.handler("sms", on_success=_sms_sent, on_failure=_on_failure)
+def deliver_sms(payload: dict, message: OutboxMessage) -> str:
+    """Outbox handler: send the SMS through the configured gateway; returns its message id."""
+    return current_provider().send(payload["to"], payload["text"])
 
 
 def init_app(app: Flask) -> None:

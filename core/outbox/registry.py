@@ -14,17 +14,21 @@ class Handler:
     deliver: Callable[[dict, OutboxMessage], None]
     module: str | None = None  # while this module is inactive, its messages wait
     on_failure: Callable[[dict, OutboxMessage, str, bool], None] | None = None
+    on_success: Callable[[dict, OutboxMessage, object], None] | None = None
 
 
 _HANDLERS: dict[str, Handler] = {}
 
 
 def handler(kind: str, *, module: str | None = None,
+            on_success: Callable[[dict, OutboxMessage, object], None] | None = None,
             on_failure: Callable[[dict, OutboxMessage, str, bool], None] | None = None):
     """Decorator: register ``deliver(payload, message)`` for messages of ``kind``.
 
-    ``on_failure(payload, message, error, dead)`` (optional) runs in the transaction that
-    records a failed attempt, e.g. to mark a delivery log entry failed.
+    ``deliver`` talks to the remote system and raises on failure; it runs outside any
+    database transaction. Local bookkeeping belongs in the optional callbacks, which run in
+    the transaction that records the outcome: ``on_success(payload, message, result)`` gets
+    what ``deliver`` returned; ``on_failure(payload, message, error, dead)``.
     """
 
     def decorator(func):
@@ -33,7 +37,7 @@ def handler(kind: str, *, module: str | None = None,
             raise ValueError(
                 f"outbox kind {kind!r} already has a handler: {_name(existing.deliver)}"
             )
-        _HANDLERS[kind] = Handler(kind, func, module, on_failure)
+        _HANDLERS[kind] = Handler(kind, func, module, on_failure, on_success)
         return func
 
     return decorator

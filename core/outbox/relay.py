@@ -55,7 +55,7 @@ def _claim(now: datetime, limit: int, token: str, lease: timedelta) -> list[int]
     ids = list(db.session.execute(stmt).scalars())
     if ids:
         db.session.execute(
-            update(OutboxMessage)
+            update(OutboxMessage).execution_options(synchronize_session=False)
             .where(OutboxMessage.id.in_(ids), *_due(now)[:3])
             .values(claimed_by=token, claimed_until=now + lease)
         )
@@ -68,7 +68,10 @@ def _claim(now: datetime, limit: int, token: str, lease: timedelta) -> list[int]
 
 
 def relay_once(now: datetime | None = None, limit: int = 100) -> dict[str, int]:
-    """Deliver the messages due at ``now``; returns counts of delivered, retried and dead."""
+    """Deliver the messages due at ``now``; returns counts of delivered, retried and dead.
+
+    It runs and commits its own transactions: call it with no transaction open.
+    """
     now = (now or utcnow()).astimezone(UTC)
     config = current_app.config
     lease = timedelta(seconds=config["OUTBOX_LEASE_SECONDS"])
@@ -86,59 +89,74 @@ def relay_once(now: datetime | None = None, limit: int = 100) -> dict[str, int]:
 
 
 def _deliver(message_id: int, token: str, now: datetime) -> str:
+    # Read the message, then end that read transaction before talking to the remote system:
+    # no lock is held during network I/O, and on SQLite every transaction that records an
+    # outcome starts with a write (a read-then-write transaction could hit a stale snapshot).
     message = db.session.get(OutboxMessage, message_id)
+    db.session.expunge(message)
+    db.session.rollback()
     entry = handler_for(message.kind)
     if entry is not None and entry.module is not None:
         from core.modules import is_active
 
-        if not is_active(entry.module):  # wait, untried, until the module is licensed again
+        active = is_active(entry.module)
+        db.session.rollback()
+        if not active:  # wait, untried, until the module is licensed again
             _release(message_id, token, now + timedelta(seconds=_config("OUTBOX_BACKOFF_BASE")))
             return "waiting"
     try:
         if entry is None:
             raise LookupError(f"no handler is registered for outbox kind {message.kind!r}")
-        entry.deliver(dict(message.payload), message)
+        result = entry.deliver(dict(message.payload), message)
         db.session.flush()
     except Exception as exc:  # noqa: BLE001 - any failure of a remote system is retried
         db.session.rollback()
-        return _record_failure(message_id, token, now, exc)
+        return _record_failure(message, token, now, exc)
     done = db.session.execute(
-        update(OutboxMessage)
+        update(OutboxMessage).execution_options(synchronize_session=False)
         .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == token)
         .values(status="delivered", delivered_at=utcnow(), attempts=OutboxMessage.attempts + 1,
                 last_error=None, claimed_by=None, claimed_until=None)
     )
     if done.rowcount != 1:
         log.warning("outbox message %s was delivered after this relay's lease ran out", message_id)
+    if entry.on_success is not None:
+        entry.on_success(dict(message.payload), message, result)
     db.session.commit()
     return "delivered"
 
 
-def _record_failure(message_id: int, token: str, now: datetime, exc: Exception) -> str:
-    message = db.session.get(OutboxMessage, message_id)
+def _record_failure(message: OutboxMessage, token: str, now: datetime, exc: Exception) -> str:
     error = f"{exc.__class__.__name__}: {exc}"[:2000]
-    attempts = message.attempts + 1
+    mine = (OutboxMessage.id == message.id, OutboxMessage.claimed_by == token)
+    db.session.execute(  # first statement: a write (see _deliver)
+        update(OutboxMessage).execution_options(synchronize_session=False)
+        .where(*mine).values(attempts=OutboxMessage.attempts + 1, last_error=error)
+    )
+    attempts = db.session.scalar(select(OutboxMessage.attempts).where(*mine))
+    if attempts is None:  # the lease ran out and another relay owns the message now
+        db.session.commit()
+        return "retry"
     dead = attempts >= _config("OUTBOX_MAX_ATTEMPTS")
     delay = backoff_seconds(attempts, _config("OUTBOX_BACKOFF_BASE"), _config("OUTBOX_BACKOFF_CAP"))
     db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == token)
-        .values(attempts=attempts, last_error=error, status="dead" if dead else "pending",
-                next_attempt_at=now + timedelta(seconds=delay), claimed_by=None,
-                claimed_until=None)
+        update(OutboxMessage).execution_options(synchronize_session=False)
+        .where(*mine)
+        .values(status="dead" if dead else "pending", claimed_by=None, claimed_until=None,
+                next_attempt_at=now + timedelta(seconds=delay))
     )
     entry = handler_for(message.kind)
     if entry is not None and entry.on_failure is not None:
         entry.on_failure(dict(message.payload), message, error, dead)
     db.session.commit()
-    log.warning("outbox message %s (%s) failed, attempt %s%s: %s", message_id, message.kind,
+    log.warning("outbox message %s (%s) failed, attempt %s%s: %s", message.id, message.kind,
                 attempts, ", now dead" if dead else "", error)
     return "dead" if dead else "retry"
 
 
 def _release(message_id: int, token: str, next_attempt_at: datetime) -> None:
     db.session.execute(
-        update(OutboxMessage)
+        update(OutboxMessage).execution_options(synchronize_session=False)
         .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == token)
         .values(claimed_by=None, claimed_until=None, next_attempt_at=next_attempt_at)
     )
@@ -157,7 +175,7 @@ def relay_job() -> dict:
 def retry(message_id: int) -> bool:
     """Make a dead (or waiting) message pending again with its attempts reset (caller commits)."""
     result = db.session.execute(
-        update(OutboxMessage)
+        update(OutboxMessage).execution_options(synchronize_session="fetch")
         .where(OutboxMessage.id == message_id, OutboxMessage.status != "delivered")
         .values(status="pending", attempts=0, next_attempt_at=utcnow(), claimed_by=None,
                 claimed_until=None)
@@ -168,7 +186,7 @@ def retry(message_id: int) -> bool:
 def retry_all_dead() -> int:
     """Make every dead message pending again (caller commits); returns how many."""
     result = db.session.execute(
-        update(OutboxMessage)
+        update(OutboxMessage).execution_options(synchronize_session="fetch")
         .where(OutboxMessage.status == "dead")
         .values(status="pending", attempts=0, next_attempt_at=utcnow(), claimed_by=None,
                 claimed_until=None)
