@@ -78,7 +78,7 @@ class JalaliDateField(_TextField):
 class JalaliDateTimeField(_TextField):
     """A Jalali date and Tehran time ("۱۴۰۳/۰۱/۱۵ ۱۴:۳۰"); ``data`` is an aware UTC datetime."""
 
-    input_attrs = {"data-jalali-date": True, "data-jalali-time": True, "dir": "ltr",
+    input_attrs = {"data-jalali-datetime": True, "dir": "ltr",
                    "autocomplete": "off", "placeholder": "1403/01/15 14:30"}
 
     def parse(self, text: str) -> datetime:

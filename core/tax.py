@@ -6,14 +6,17 @@ halves away from zero: ``vat_amount(15, d)`` at 10% is 2 rials, ``vat_amount(-15
 """
 
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
+import click
+from flask.cli import AppGroup
 from flask_babel import gettext as _
 from sqlalchemy import Date, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.cli import crm
 from core.extensions import db
-from core.i18n import local_date
+from core.i18n import jdate, local_date, parse_jalali_date, to_latin_digits
 
 STANDARD = "standard"
 BASIS_POINTS = 10_000
@@ -111,3 +114,46 @@ def ensure_default_tax_rates() -> bool:
     if changed:
         db.session.flush()
     return changed
+
+
+def all_rates(category: str | None = None) -> list[TaxRate]:
+    """The rate table, oldest first (all categories unless one is named)."""
+    stmt = select(TaxRate).order_by(TaxRate.category, TaxRate.valid_from)
+    if category:
+        stmt = stmt.where(TaxRate.category == category)
+    return list(db.session.execute(stmt).scalars())
+
+
+# --- flask crm tax --------------------------------------------------------------------------
+
+tax_cli = AppGroup("tax", help="VAT rates (a date-effective table).")
+crm.add_command(tax_cli)
+
+
+@tax_cli.command("list")
+@click.option("--category", default=None, help="Only this category.")
+def tax_list(category):
+    """Print the rate table: category, Jalali start date, rate."""
+    for row in all_rates(category):
+        click.echo(f"{row.category}\t{jdate(row.valid_from, locale='en')}\t"
+                   f"{row.valid_from.isoformat()}\t{(row.rate * 100).normalize():f}%")
+
+
+@tax_cli.command("set")
+@click.option("--category", default="standard", show_default=True)
+@click.option("--rate", "percent", required=True, help="Percent, e.g. 10 or 9.5.")
+@click.option("--from", "valid_from", required=True, help="Jalali start date, e.g. 1404/01/01.")
+def tax_set(category, percent, valid_from):
+    """Add (or correct) the rate in force from a Jalali date."""
+    try:
+        basis_points = Decimal(to_latin_digits(percent).strip()) * 100
+    except InvalidOperation as exc:
+        raise click.ClickException(f"{percent} is not a percentage, e.g. 10 or 9.5") from exc
+    try:
+        if basis_points != int(basis_points):
+            raise ValueError(f"{percent}% has more than two decimal places")
+        changed = set_tax_rate(category, int(basis_points), parse_jalali_date(valid_from))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(("Saved" if changed else "Unchanged") + f": {category} {percent}% from {valid_from}")

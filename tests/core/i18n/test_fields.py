@@ -83,6 +83,7 @@ def test_date_input_renders_for_the_date_picker(app):
         due = str(form.due)
         assert 'data-jalali-date' in due and 'dir="ltr"' in due and 'type="text"' in due
         assert 'value="۱۴۰۳/۰۷/۱۵"' in due
+        assert "data-jalali-datetime" in str(form.at) and "data-jalali-date " not in str(form.at)
         assert 'value="۱٬۲۰۰"' in str(form.count)
         assert 'value="۱٬۲۰۰٬۰۰۵"' in str(form.price)
         assert "ریال" in str(form.price.description)

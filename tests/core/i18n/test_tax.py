@@ -97,3 +97,24 @@ def test_lookup_picks_the_rate_in_force(app, table, days):
                 continue
             expected = table[max(in_force)]
             assert vat_rate_bp_on(day) == expected
+
+
+def test_cli_lists_and_adds_rates(app, runner):
+    with app.app_context():
+        ensure_default_tax_rates()
+        db.session.commit()
+    result = runner.invoke(args=["crm", "tax", "set", "--rate", "۱۲", "--from", "۱۴۰۵/۰۱/۰۱"])
+    assert result.exit_code == 0, result.output
+    assert "Saved" in result.output
+    listing = runner.invoke(args=["crm", "tax", "list"]).output.splitlines()
+    assert listing == [
+        "standard\t1402/01/01\t2023-03-21\t9%",
+        "standard\t1403/01/01\t2024-03-20\t10%",
+        "standard\t1405/01/01\t2026-03-21\t12%",
+    ]
+    with app.app_context():
+        assert vat_amount(100, date(2026, 3, 21)) == 12
+    bad = runner.invoke(args=["crm", "tax", "set", "--rate", "ten", "--from", "1405/01/01"])
+    assert bad.exit_code != 0 and "not a percentage" in bad.output
+    bad = runner.invoke(args=["crm", "tax", "set", "--rate", "10", "--from", "1405/13/01"])
+    assert bad.exit_code != 0 and "no month 13" in bad.output
