@@ -190,20 +190,40 @@ DEFAULTS = {
 }
 
 
-def _check_sms(values: dict, errors: dict[str, str]) -> None:
-    """Ask the messaging work to validate the SMS provider and its settings, when it can."""
-    provider = values.get("sms.provider")
-    if not provider:
-        return
-    from core import messaging
+SMS_REQUIRED = {"generic": ("url",), "kavenegar": ("api_key",)}
+SMS_CHOICES = {"method": ("GET", "POST"), "body": ("form", "json"),
+               "to_format": ("international", "plain", "local")}
 
-    check = getattr(messaging, "validate_sms_config", None)
-    if check is None:
-        return
+
+def sms_problems(provider: str, config: dict) -> dict[str, str]:
+    """What is wrong with an SMS gateway choice and its settings, by setting key."""
     try:
-        check(provider, values.get("sms.config") or {})
-    except (ValueError, KeyError, LookupError) as exc:
-        errors["sms.provider" if "sms.config" not in values else "sms.config"] = str(exc)
+        from core.messaging.sms import PROVIDERS
+    except ImportError:
+        return {}
+    if provider not in PROVIDERS:
+        return {"sms.provider": _("%(value)s is not an SMS gateway Peyvand knows (known: "
+                                  "%(known)s)", value=provider,
+                                  known=", ".join(sorted(PROVIDERS)))}
+    missing = [key for key in SMS_REQUIRED.get(provider, ()) if not config.get(key)]
+    if missing:
+        return {"sms.config": _("the %(provider)s gateway needs %(keys)s", provider=provider,
+                                keys=", ".join(missing))}
+    url = str(config.get("url", "") or config.get("base_url", "") or "http://")
+    if not url.startswith(("http://", "https://")):
+        return {"sms.config": _("%(value)s is not an http:// or https:// address", value=url)}
+    for key, allowed in SMS_CHOICES.items():
+        value = config.get(key)
+        if value is not None and str(value) not in allowed and str(value).upper() not in allowed:
+            return {"sms.config": _("%(key)s = %(value)s is not one of %(choices)s", key=key,
+                                    value=value, choices=", ".join(allowed))}
+    return {}
+
+
+def _check_sms(values: dict, errors: dict[str, str]) -> None:
+    provider = values.get("sms.provider")
+    if provider and "sms.provider" not in errors and "sms.config" not in errors:
+        errors.update(sms_problems(provider, values.get("sms.config") or {}))
 
 
 def clean(values: dict) -> dict:

@@ -84,11 +84,11 @@ def test_logo_is_checked_by_content_and_size(app, admin_client):
 
 def test_sms_secrets_are_masked(app, admin_client):
     config = {"url": "http://127.0.0.1:9/send", "api_key": "k-123"}
-    assert _post(admin_client, sms_provider="generic_http",
+    assert _post(admin_client, sms_provider="generic",
                  sms_config=json.dumps(config)).status_code == 302
     page = admin_client.get("/admin/settings").get_data(as_text=True)
     assert "k-123" not in page and "127.0.0.1:9/send" in page
     masked = json.dumps({"url": "http://127.0.0.1:9/other", "api_key": "********"})
-    assert _post(admin_client, sms_provider="generic_http",
+    assert _post(admin_client, sms_provider="generic",
                  sms_config=masked).status_code == 302
     assert _stored(app, "sms.config") == {"url": "http://127.0.0.1:9/other", "api_key": "k-123"}

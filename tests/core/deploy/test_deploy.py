@@ -67,7 +67,7 @@ tls = false
 from = "Peyvand <crm@peyvand.local>"
 
 [sms]
-provider = "generic_http"
+provider = "generic"
 
 [sms.config]
 url = "http://127.0.0.1:9/send"
@@ -172,6 +172,11 @@ def test_a_changed_value_is_applied_alone(app, runner, deploy_file):
      "company.logo: the logo must be a PNG or JPEG image"),
     (('file = "customer.license"', 'file = "logo.png"'), "license.file:"),
     (('seats = ["sales"]', 'seats = ["loyalty"]'), "admin.seats: loyalty is not in modules.load"),
+    (('provider = "generic"', 'provider = "pigeon"'),
+     "sms.provider: pigeon is not an SMS gateway Peyvand knows"),
+    (('url = "http://127.0.0.1:9/send"', 'method = "PUT"'), "sms.config: the generic gateway "
+     "needs url"),
+    (("tls = false", 'tls = "maybe"'), "smtp.tls: maybe is not one of starttls, ssl, none"),
 ])
 def test_a_wrong_value_is_named_and_nothing_is_applied(app, runner, deploy_file, tmp_path,
                                                        replace, message):
