@@ -7,7 +7,7 @@ words live in ``core.money`` and ``core.words``; identifiers in ``core.validator
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -89,14 +89,16 @@ def digits(value) -> str:
     return localize_digits(value)
 
 
-def format_number(value, locale: str | None = None, grouping: bool = True) -> str:
-    """An int or Decimal with thousands separators and locale digits ("۱٬۲۰۰" in fa)."""
+def format_number(value, locale: str | None = None, grouping: bool = True,
+                  places: int | None = None) -> str:
+    """A number with thousands separators and locale digits ("۱٬۲۰۰" in fa); ``places``
+    rounds to that many decimals (floats are fine here; money never goes through floats)."""
     if value is None or value == "":
         return ""
-    if isinstance(value, float):
-        raise TypeError("format_number takes int or Decimal, not float (money is never float)")
     lang = _lang(locale)
-    number = Decimal(value) if not isinstance(value, int) else value
+    number = value if isinstance(value, int) and places is None else Decimal(str(value))
+    if places is not None:
+        number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     sign = "-" if number < 0 else ""
     text = f"{abs(number):f}" if isinstance(number, Decimal) else str(abs(number))
     whole, _dot, fraction = text.partition(".")

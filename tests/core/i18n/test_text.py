@@ -91,8 +91,9 @@ def test_format_number():
     assert format_number(-1234, "en") == "-1,234"
     assert format_number(Decimal("1234.5"), "fa") == "۱٬۲۳۴٫۵"
     assert format_number(None) == ""
-    with pytest.raises(TypeError):
-        format_number(1.5, "en")
+    assert format_number(1234.567, "en", places=2) == "1,234.57"
+    assert format_number(0.5, "fa") == "۰٫۵"
+    assert format_number(12, "en", places=1) == "12.0"
 
 
 @pytest.mark.parametrize("text, expected", [
