@@ -16,6 +16,7 @@ def create_app(config=None, **overrides) -> Flask:
 
     from core import (
         admin,
+        analytics,
         api,
         audit,
         auth,
@@ -48,5 +49,6 @@ def create_app(config=None, **overrides) -> Flask:
     admin.init_app(app)
     ui.init_app(app)
     cli.init_app(app)
+    analytics.init_app(app)
     modules.init_app(app)  # last: modules register views, API, listeners and jobs on the core
     return app
