@@ -72,6 +72,35 @@ def compress(*columns, weights=None):
     return [unique[:, i] for i in range(unique.shape[1])], counts
 
 
+def hyp2f1(A, B, C, z) -> np.ndarray:
+    """Gauss's 2F1 for 0 <= z < 1: SciPy's, with a direct series where SciPy gives up.
+
+    SciPy returns inf/nan when C - A - B is an integer, C is large and z > ~0.9 (customers with
+    many purchases and a long horizon); the power series converges there, if slowly.
+    """
+    A, B, C, z = np.broadcast_arrays(*_arrays(A, B, C, z))
+    value = np.array(special.hyp2f1(A, B, C, z), dtype=float, ndmin=1).reshape(A.shape)
+    bad = ~np.isfinite(value)
+    if bad.any():
+        value[bad] = _hyp2f1_series(A[bad], B[bad], C[bad], z[bad])
+    return value
+
+
+def _hyp2f1_series(A, B, C, z, max_terms: int = 1_000_000) -> np.ndarray:
+    total = np.ones_like(z)
+    term = np.ones_like(z)
+    active = np.ones(z.shape, dtype=bool)
+    for k in range(max_terms):
+        i = np.flatnonzero(active)
+        if i.size == 0:
+            break
+        term[i] *= (A[i] + k) * (B[i] + k) / ((C[i] + k) * (k + 1.0)) * z[i]
+        total[i] += term[i]
+        # Keep going while terms matter, and past the point where factors change sign.
+        active[i] = (np.abs(term[i]) > 1e-17 * np.abs(total[i])) | (k + 2 < -np.minimum(A[i], B[i]))
+    return total
+
+
 # --- BG/NBD ---------------------------------------------------------------------------------
 
 
@@ -216,7 +245,7 @@ def expected_purchases(params: BGNBDParams, t, x, t_x, T) -> np.ndarray:
         a = 1.0 + 1e-7
     c = a + b + x - 1.0
     z = t / (alpha + T + t)
-    tail = np.exp((a - 1.0) * np.log1p(-z)) * special.hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+    tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
     numerator = (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_odds = np.where(x > 0,
@@ -233,7 +262,7 @@ def expected_purchases_new(params: BGNBDParams, t) -> np.ndarray:
     if abs(a - 1.0) < 1e-7:
         a = 1.0 + 1e-7
     z = t / (alpha + t)
-    hyp = special.hyp2f1(r, b, a + b - 1.0, z)
+    hyp = hyp2f1(r, b, a + b - 1.0, z)
     return (a + b - 1.0) / (a - 1.0) * (1.0 - np.exp(r * np.log(alpha / (alpha + t))) * hyp)
 
 
