@@ -50,6 +50,7 @@ def enqueue(kind: str, payload: dict, *, aggregate: str | None = None,
                             next_attempt_at=utcnow(), created_at=utcnow())
     if key is None:
         db.session.add(message)
+        db.session.flush()
     else:
         try:
             with db.session.begin_nested():  # a racing transaction may have taken the key
