@@ -62,16 +62,12 @@ def gate():
 
 
 def format_date(moment: datetime | None) -> str:
-    """A date for a banner: Jalali when the i18n filters are there, digits in the locale."""
+    """The last day a period covers, in Jalali with the locale's digits ("" for none)."""
     if moment is None:
         return ""
-    filters = current_app.jinja_env.filters
-    if "jdate" in filters:
-        return str(filters["jdate"](moment))
-    from core.i18n import digits
-    from core.licensing.documents import TEHRAN
+    from core.i18n import jdate
 
-    return digits(moment.astimezone(TEHRAN).date().isoformat())
+    return jdate(moment - timedelta(microseconds=1))  # periods end at the next day's start
 
 
 def banners():

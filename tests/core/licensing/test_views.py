@@ -96,3 +96,11 @@ def test_license_pages_need_their_permissions(app, clock, make_user, login):
 def test_menu_links_to_the_license_and_modules_pages(app, clock, admin):
     html = admin.get("/").get_data(as_text=True)
     assert 'href="/admin/license"' in html and 'href="/admin/modules"' in html
+
+
+def test_expiry_is_shown_as_the_last_jalali_day(app, clock, admin, deployment_id, install):
+    install(license_text(deployment_id))  # valid through 2026-06-30 = 1405/04/09
+    html = admin.get("/admin/license").get_data(as_text=True)
+    assert "1405/04/09" in html and "1405/04/23" in html  # expiry, then 14 grace days
+    clock.now = clock.now.replace(month=6, day=20)
+    assert "The license expires on 1405/04/09" in admin.get("/").get_data(as_text=True)
