@@ -19,14 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
+
+from core.analytics.numerics import FitError, hyp2f1, maximise
 
 # A month, for discounting, in days.
 MONTH_DAYS = 30.0
-
-
-class FitError(ValueError):
-    """The data cannot be fitted (too few customers, no repeat buyers, optimiser failed)."""
 
 
 @dataclass(frozen=True)
@@ -72,62 +70,34 @@ def compress(*columns, weights=None):
     return [unique[:, i] for i in range(unique.shape[1])], counts
 
 
-def hyp2f1(A, B, C, z) -> np.ndarray:
-    """Gauss's 2F1 for 0 <= z < 1: SciPy's, with a direct series where SciPy gives up.
-
-    SciPy returns inf/nan when C - A - B is an integer, C is large and z > ~0.9 (customers with
-    many purchases and a long horizon); the power series converges there, if slowly.
-    """
-    A, B, C, z = np.broadcast_arrays(*_arrays(A, B, C, z))
-    value = np.array(special.hyp2f1(A, B, C, z), dtype=float, ndmin=1).reshape(A.shape)
-    bad = ~np.isfinite(value)
-    if bad.any():
-        value[bad] = _hyp2f1_series(A[bad], B[bad], C[bad], z[bad])
-    return value
-
-
-def _hyp2f1_series(A, B, C, z, max_terms: int = 1_000_000) -> np.ndarray:
-    total = np.ones_like(z)
-    term = np.ones_like(z)
-    active = np.ones(z.shape, dtype=bool)
-    for k in range(max_terms):
-        i = np.flatnonzero(active)
-        if i.size == 0:
-            break
-        term[i] *= (A[i] + k) * (B[i] + k) / ((C[i] + k) * (k + 1.0)) * z[i]
-        total[i] += term[i]
-        # Keep going while terms matter, and past the point where factors change sign.
-        active[i] = (np.abs(term[i]) > 1e-17 * np.abs(total[i])) | (k + 2 < -np.minimum(A[i], B[i]))
-    return total
-
-
 # --- BG/NBD ---------------------------------------------------------------------------------
 
 
-def _bgnbd_terms(params, x, t_x, T):
+def _bgnbd_tail_terms(params, x, t_x, T):
+    """log of the two terms of the BG/NBD likelihood's last factor (A3 and A4 in FHL)."""
     r, alpha, a, b = params
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = (special.gammaln(a + b) + special.gammaln(b + x)
-          - special.gammaln(b) - special.gammaln(a + b + x))
     a3 = -(r + x) * np.log(alpha + T)
     with np.errstate(divide="ignore", invalid="ignore"):
         a4 = np.where(x > 0,
                       np.log(a) - np.log(b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x),
                       -np.inf)
-    return a1, a2, a3, a4
+    return a3, a4
 
 
 def bgnbd_loglik(params, x, t_x, T) -> np.ndarray:
     """Per-customer BG/NBD log-likelihood (FHL 2005, eq. 6), computed in log space."""
     x, t_x, T = _arrays(x, t_x, T)
-    a1, a2, a3, a4 = _bgnbd_terms(params, x, t_x, T)
-    return a1 + a2 + np.logaddexp(a3, a4)
+    r, alpha, a, b = params
+    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    a2 = (special.gammaln(a + b) + special.gammaln(b + x)
+          - special.gammaln(b) - special.gammaln(a + b + x))
+    return a1 + a2 + np.logaddexp(*_bgnbd_tail_terms(params, x, t_x, T))
 
 
 def _bgnbd_grad(params, x, t_x, T, w):
     """Gradient of the weighted total log-likelihood with respect to (r, alpha, a, b)."""
     r, alpha, a, b = params
-    _, _, a3, a4 = _bgnbd_terms(params, x, t_x, T)
+    a3, a4 = _bgnbd_tail_terms(params, x, t_x, T)
     lse = np.logaddexp(a3, a4)
     w3, w4 = np.exp(a3 - lse), np.exp(a4 - lse)
     psi = special.digamma
@@ -153,49 +123,6 @@ def _check_summary(x, t_x, T):
     return x, t_x, T
 
 
-def _maximise(negll, neggrad, start, names):
-    """Minimise a negative log-likelihood over log-parameters; return natural parameters."""
-
-    def fun(theta):
-        p = np.exp(theta)
-        return negll(p), neggrad(p) * p
-
-    best = None
-    for method in ("L-BFGS-B", "BFGS"):
-        res = optimize.minimize(fun, start, jac=True, method=method,
-                                options={"maxiter": 2000, "gtol": 1e-9}
-                                if method == "BFGS" else {"maxiter": 2000, "ftol": 1e-15,
-                                                          "gtol": 1e-10})
-        if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
-            best = res
-        start = res.x
-    if best is None or not np.all(np.isfinite(best.x)):
-        raise FitError(f"the optimiser found no maximum for {', '.join(names)}")
-    return np.exp(best.x), -best.fun
-
-
-def _standard_errors(grad, params) -> tuple[float, ...] | None:
-    """Standard errors from the inverse of the observed information (numerical Hessian)."""
-    params = np.asarray(params, dtype=float)
-    k = len(params)
-    hess = np.empty((k, k))
-    for i in range(k):
-        h = 1e-5 * params[i]
-        up, down = params.copy(), params.copy()
-        up[i] += h
-        down[i] -= h
-        hess[:, i] = (grad(up) - grad(down)) / (2 * h)
-    hess = (hess + hess.T) / 2
-    try:
-        cov = np.linalg.inv(-hess)
-    except np.linalg.LinAlgError:
-        return None
-    diag = np.diag(cov)
-    if np.any(diag <= 0) or not np.all(np.isfinite(diag)):
-        return None
-    return tuple(float(s) for s in np.sqrt(diag))
-
-
 def fit_bgnbd(x, t_x, T, *, weights=None, compress_rows: bool = True) -> BGNBDParams:
     """Fit BG/NBD by maximum likelihood; ``weights`` counts identical customers per row."""
     x, t_x, T = _check_summary(x, t_x, T)
@@ -204,9 +131,8 @@ def fit_bgnbd(x, t_x, T, *, weights=None, compress_rows: bool = True) -> BGNBDPa
         (x, t_x, T), w = compress(x, t_x, T, weights=w)
     n = float(w.sum())
 
-    def negll(p):
-        value = -np.dot(w, bgnbd_loglik(p, x, t_x, T))
-        return value if np.isfinite(value) else 1e300
+    def loglik(p):
+        return float(np.dot(w, bgnbd_loglik(p, x, t_x, T)))
 
     def grad(p):
         return _bgnbd_grad(p, x, t_x, T, w)
@@ -214,10 +140,9 @@ def fit_bgnbd(x, t_x, T, *, weights=None, compress_rows: bool = True) -> BGNBDPa
     # Start from moment-ish guesses: one unit of rate per mean inter-purchase time.
     mean_rate = max(np.dot(w, x) / max(np.dot(w, T), 1e-9), 1e-6)
     start = np.log([1.0, 1.0 / mean_rate, 1.0, 1.0])
-    params, loglik = _maximise(negll, lambda p: -grad(p), start, ("r", "alpha", "a", "b"))
-    se = _standard_errors(grad, params)
+    params, best, se = maximise(loglik, grad, start, ("r", "alpha", "a", "b"))
     r, alpha, a, b = (float(v) for v in params)
-    return BGNBDParams(r, alpha, a, b, float(loglik), se, int(round(n)))
+    return BGNBDParams(r, alpha, a, b, best, se, int(round(n)))
 
 
 def probability_alive(params: BGNBDParams, x, t_x, T) -> np.ndarray:
@@ -299,19 +224,17 @@ def fit_gamma_gamma(x, m, *, weights=None) -> GGParams:
     if len(x) < 3:
         raise FitError("the Gamma-Gamma model needs at least 3 customers with repeat purchases")
 
-    def negll(p):
-        value = -np.dot(w, gamma_gamma_loglik(p, x, m))
-        return value if np.isfinite(value) else 1e300
+    def loglik(p):
+        return float(np.dot(w, gamma_gamma_loglik(p, x, m)))
 
     def grad(p):
         return _gg_grad(p, x, m, w)
 
     mean = np.average(m, weights=w)
     start = np.log([2.0, 3.0, 2.0 * mean / 2.0])
-    params, loglik = _maximise(negll, lambda p: -grad(p), start, ("p", "q", "v"))
-    se = _standard_errors(grad, params)
+    params, best, se = maximise(loglik, grad, start, ("p", "q", "v"))
     p, q, v = (float(val) for val in params)
-    return GGParams(p, q, v, float(loglik), se, int(round(w.sum())))
+    return GGParams(p, q, v, best, se, int(round(w.sum())))
 
 
 def expected_spend(gg: GGParams, x, m) -> np.ndarray:

@@ -55,18 +55,29 @@ class CustomerScore:
     priority: float
 
 
-def score_customers(bgnbd: BGNBDParams, gg: GGParams, x, t_x, T, m, *, horizon_days: float = 90,
-                    unit: str = "day", monthly_discount: float = 0.0) -> list[CustomerScore]:
-    """P(alive), expected purchases, spend, predicted value and priority for each customer."""
+def score_arrays(bgnbd: BGNBDParams, gg: GGParams, x, t_x, T, m, *, horizon_days: float = 90,
+                 unit: str = "day", monthly_discount: float = 0.0) -> dict[str, np.ndarray]:
+    """Vectorised scores: arrays p_alive, expected_purchases, expected_spend, value, priority."""
     scale = UNITS[unit]
     alive = probability_alive(bgnbd, x, t_x, T)
-    purchases = expected_purchases(bgnbd, horizon_days / scale, x, t_x, T)
-    spend = expected_spend(gg, x, m)
     value = predicted_value(bgnbd, gg, x, t_x, T, m, horizon_days=horizon_days, unit=unit,
                             monthly_discount=monthly_discount)
-    priority = priority_score(value, alive)
-    return [CustomerScore(*(float(v) for v in row))
-            for row in zip(alive, purchases, spend, value, priority, strict=True)]
+    return {
+        "p_alive": alive,
+        "expected_purchases": expected_purchases(bgnbd, horizon_days / scale, x, t_x, T),
+        "expected_spend": expected_spend(gg, x, m),
+        "predicted_value": value,
+        "priority": priority_score(value, alive),
+    }
+
+
+def score_customers(bgnbd: BGNBDParams, gg: GGParams, x, t_x, T, m, **options
+                    ) -> list[CustomerScore]:
+    """:func:`score_arrays` as one :class:`CustomerScore` per customer."""
+    arrays = score_arrays(bgnbd, gg, x, t_x, T, m, **options)
+    columns = [np.atleast_1d(arrays[name]) for name in
+               ("p_alive", "expected_purchases", "expected_spend", "predicted_value", "priority")]
+    return [CustomerScore(*(float(v) for v in row)) for row in zip(*columns, strict=True)]
 
 
 def priority_score(value, p_alive) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Properties of the model formulas that must hold for any valid parameters and history."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,3 +93,22 @@ def test_priority_orders_by_value_and_stays_in_range(rows):
     for lo, hi in zip(order, order[1:], strict=False):
         if value[hi] > value[lo]:
             assert score[hi] > score[lo]
+
+
+def test_hyp2f1_falls_back_where_scipy_gives_up():
+    """SciPy returns inf/nan for 2F1(1, 1; 101; 0.906); the series gives the right value."""
+    from scipy import special
+
+    from core.analytics.numerics import hyp2f1
+
+    assert not np.isfinite(special.hyp2f1(1.0, 1.0, 101.0, 0.906))
+    got = hyp2f1([1.0, 1.0], [1.0, 2.0], [101.0, 3.0], [0.906, 0.5])
+    # 2F1(1, 1; c; z) = sum_k z^k k! / (c)_k; and 2F1(1, 2; 3; z) = 2 (-ln(1-z) - z) / z^2.
+    k = np.arange(1, 400)
+    terms = np.cumprod(np.concatenate(([1.0], 0.906 * k / (100 + k))))
+    assert got[0] == pytest.approx(terms.sum(), rel=1e-12)
+    assert got[1] == pytest.approx(2 * (-np.log(0.5) - 0.5) / 0.25, rel=1e-12)
+    # A customer with many purchases long ago: a tiny but increasing expectation.
+    params = clv.BGNBDParams(1.0, 1.0, 2.0, 1.0, 0.0)
+    values = clv.expected_purchases(params, [1.0, 8.0, 12.0, 100.0], 99, 0.01, 0.25)
+    assert np.all(np.isfinite(values)) and np.all(np.diff(values) > 0)
