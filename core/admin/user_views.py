@@ -55,11 +55,14 @@ def users():
 
 
 def _send_invitation(user: User, link: str) -> bool:
-    """Email the invitation when messaging is available; whether it was queued."""
+    """Email the invitation when email is set up; whether it was queued."""
+    from flask import current_app
+
     from core import messaging
+    from core.database import get_setting
 
     send = getattr(messaging, "send_email", None)
-    if send is None:
+    if send is None or not (get_setting("smtp.host") or current_app.config.get("MAIL_SERVER")):
         return False
     text = _("You have been invited to Peyvand CRM. Open this link to set your password:\n%(link)s",
              link=link)

@@ -23,8 +23,10 @@ CARDS = (
      _l("Loaded and active modules and why"), "admin.modules"),
     (("outbox.index", "admin.outbox"), _l("Outbox"),
      _l("Outgoing deliveries and retries"), "admin.outbox"),
-    (("webhooks.index", "api_ui.webhooks", "tokens.webhooks", "admin.webhooks"), _l("Webhooks"),
+    (("webhooks.index", "admin.webhooks"), _l("Webhooks"),
      _l("Events sent to other systems"), "admin.settings"),
+    (("api_tokens.index",), _l("API tokens"), _l("Personal tokens for the REST API"),
+     "api.tokens"),
 )
 
 

@@ -176,3 +176,38 @@ def test_users_list_pages(app, client, make_user, login):
     assert second.count("data-user=") == 6
     assert not set(re.findall(r'data-user="([^"]+)"', first)) & set(
         re.findall(r'data-user="([^"]+)"', second))
+
+
+def test_invitation_email_arrives_over_real_smtp(app, client, make_user, login):
+    from core import outbox
+    from core.database import set_setting
+    from core.extensions import db
+    from tests.core.messaging.servers import SmtpServer
+
+    server = SmtpServer().start()
+    try:
+        with app.app_context():
+            for key, value in {"host": server.host, "port": server.port, "tls": "none",
+                               "from": "crm@peyvand.local"}.items():
+                set_setting(f"smtp.{key}", value)
+            db.session.commit()
+            from core.admin.services import role_by_name
+
+            agent_role = role_by_name("agent").id
+        make_user()
+        login()
+        form = client.get("/admin/users/invite")
+        page = client.post("/admin/users/invite", data={
+            "email": "mail.me@example.ir", "role": agent_role, "team": 0, "locale": "",
+            "csrf_token": csrf_from(form)}).get_data(as_text=True)
+        assert "is on its way" in page
+        link = re.search(r'value="(http://localhost/auth/invite/[^"]+)"', page).group(1)
+        with app.app_context():
+            outbox.relay_once()
+        assert len(server.messages) == 1
+        mail = server.messages[0]
+        assert mail.rcpt_tos == ["mail.me@example.ir"]
+        body = mail.message.get_body(preferencelist=("plain",)).get_content()
+        assert link in body
+    finally:
+        server.stop()
