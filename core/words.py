@@ -5,6 +5,8 @@ Persian follows the formal (cheque) style: groups joined with «و», «یکصد
 "one million two hundred thousand".
 """
 
+from flask_babel import gettext as _
+
 from core.i18n import _lang
 from core.money import UNIT_FACTOR, Money, display_unit
 
@@ -70,7 +72,8 @@ def number_to_words(number: int, locale: str | None = None) -> str:
     if isinstance(number, bool) or not isinstance(number, int):
         raise TypeError(f"number_to_words takes an int, not {type(number).__name__}")
     if abs(number) >= LIMIT:
-        raise ValueError(f"{number} is too large to write in words (limit 10^18)")
+        raise ValueError(_("%(number)s is too large to write in words (the limit is 10^18)",
+                           number=number))
     lang = _lang(locale)
     if number == 0:
         return "صفر" if lang == "fa" else "zero"
