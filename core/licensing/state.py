@@ -133,12 +133,17 @@ def _cache(app) -> _Cache:
     return app.extensions.setdefault("crm_licensing", _Cache())
 
 
-def read_settings() -> dict:
-    """The four settings licensing needs, in one query."""
-    from core.models import Setting
+_SETTINGS_QUERY = []
 
-    rows = db.session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(KEYS)))
-    return dict(rows.all())
+
+def read_settings() -> dict:
+    """The four settings licensing needs, in one query (built once, run on the Core layer)."""
+    if not _SETTINGS_QUERY:
+        from core.models import Setting
+
+        table = Setting.__table__
+        _SETTINGS_QUERY.append(select(table.c.key, table.c.value).where(table.c.key.in_(KEYS)))
+    return dict(db.session.connection().execute(_SETTINGS_QUERY[0]).all())
 
 
 def load_snapshot(stamp, deployment_id: str | None, moment: datetime) -> Snapshot:
