@@ -231,7 +231,7 @@ def fit_gamma_gamma(x, m, *, weights=None) -> GGParams:
         return _gg_grad(p, x, m, w)
 
     mean = np.average(m, weights=w)
-    start = np.log([2.0, 3.0, 2.0 * mean / 2.0])
+    start = np.log([2.0, 3.0, mean])  # population mean spend p v / (q - 1) = mean
     params, best, se = maximise(loglik, grad, start, ("p", "q", "v"))
     p, q, v = (float(val) for val in params)
     return GGParams(p, q, v, best, se, int(round(w.sum())))
