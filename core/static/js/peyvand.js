@@ -67,6 +67,35 @@
     "Mehr", "Aban", "Azar", "Dey", "Bahman", "Esfand"];
   var DAYS_EN = ["Sa", "Su", "Mo", "Tu", "We", "Th", "Fr"];
   var datepickerStarted = false;
+  var DATE_INPUTS = "input[data-jalali-date], input[data-jalali-datetime]";
+  var PERSIAN = "۰۱۲۳۴۵۶۷۸۹";
+  var ARABIC = "٠١٢٣٤٥٦٧٨٩";
+
+  function latinDigits(text) {
+    return text.replace(/[۰-۹٠-٩]/g, function (d) {
+      var i = PERSIAN.indexOf(d);
+      return String(i >= 0 ? i : ARABIC.indexOf(d));
+    });
+  }
+
+  function persianDigits(text) {
+    return text.replace(/[0-9]/g, function (d) { return PERSIAN[Number(d)]; });
+  }
+
+  /* The picker reads only Latin digits: hand it those while the field has focus, and show
+   * Persian digits again (in fa) once a date is chosen. The server accepts both. */
+  document.addEventListener("focusin", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches(DATE_INPUTS) && /[۰-۹٠-٩]/.test(input.value)) {
+      input.value = latinDigits(input.value);
+    }
+  }, true);
+  document.addEventListener("change", function (event) {
+    var input = event.target;
+    if (locale === "fa" && input.matches && input.matches(DATE_INPUTS)) {
+      input.value = persianDigits(input.value);
+    }
+  }, true);
 
   function initDatepickers(scope) {
     if (!window.jalaliDatepicker) return;
@@ -80,7 +109,7 @@
     if (datepickerStarted) return;
     datepickerStarted = true;
     var options = {
-      selector: "input[data-jalali-date], input[data-jalali-datetime]",
+      selector: DATE_INPUTS,
       date: true, time: true, hasSecond: false,
       persianDigits: locale === "fa",
       autoReadOnlyInput: false,
@@ -101,6 +130,14 @@
     Chart.defaults.maintainAspectRatio = false;
     Chart.defaults.plugins.legend.rtl = rtl;
     Chart.defaults.plugins.tooltip.rtl = rtl;
+    if (locale === "fa" && Chart.defaults.scales.linear && !Chart.defaults.scales.linear._crm) {
+      // Chart.js writes a zero tick as a Latin "0" whatever the locale
+      var numeric = Chart.Ticks.formatters.numeric;
+      Chart.defaults.scales.linear.ticks.callback = function (value, index, ticks) {
+        return persianDigits(String(numeric.call(this, value, index, ticks)));
+      };
+      Chart.defaults.scales.linear._crm = true;
+    }
     scope.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
       if (Chart.getChart(canvas)) return;
       var config;
@@ -176,8 +213,8 @@
         bubbles: true, detail: { response: response, item: event.item }
       }));
     }).catch(function (error) {
-      var reference = source.children[event.oldIndex] || null;
-      source.insertBefore(event.item, reference);
+      event.item.remove();  // then its old neighbours are where they were before the drag
+      source.insertBefore(event.item, source.children[event.oldIndex] || null);
       toast(error && error.message ? error.message : t("orderSaveFailed", "Not saved."));
     }).finally(function () {
       target.classList.remove("crm-sortable-saving");

@@ -27,6 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 PASSWORD = "correct horse battery"
+SCREENSHOTS = os.environ.get("CRM_UI_SCREENSHOTS")  # a folder: keep screenshots to look at
 
 # Collected in the page before any of its own scripts run (Playwright bypasses the CSP here).
 _WATCH_CSP = """
@@ -125,3 +126,10 @@ def sign_in(page, live_server: LiveServer, email: str, password: str = PASSWORD)
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]")
     page.wait_for_url(live_server("/"))
+
+
+def shot(page, name: str) -> None:
+    """Save a full-page screenshot as CRM_UI_SCREENSHOTS/<name>.png when that is set."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)

@@ -7,25 +7,12 @@ import pytest
 from flask import request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import DateTime, Integer, String, delete, insert, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import delete, insert, select
 
 from core.auth.permissions import public
 from core.extensions import db
 from core.pagination import PageTokenError, encode_token, keyset_page, request_page, sort_columns
-
-
-class _TestBase(DeclarativeBase):
-    """A private metadata: these tables never join the app's own schema."""
-
-
-class Item(_TestBase):
-    __tablename__ = "uitest_item"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(40))
-    score: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
-
+from tests.core.ui.sample import Item, SampleBase
 
 BASE_TIME = dt.datetime(2024, 3, 20, 12, 0, 0)
 
@@ -40,12 +27,12 @@ def items(app):
         for i in range(1, 68)
     ]
     with app.app_context():
-        _TestBase.metadata.create_all(db.engine)
+        SampleBase.metadata.create_all(db.engine)
         db.session.execute(insert(Item), rows)
         db.session.commit()
     yield rows
     with app.app_context():
-        _TestBase.metadata.drop_all(db.engine)
+        SampleBase.metadata.drop_all(db.engine)
 
 
 def walk_forward(stmt, columns, size):
@@ -135,7 +122,7 @@ def test_back_from_rows_that_were_deleted_starts_over(app, items):
        size=st.integers(1, 8), descending=st.booleans())
 def test_any_data_any_size_each_row_exactly_once(app, scores, size, descending):
     with app.app_context():
-        _TestBase.metadata.create_all(db.engine)
+        SampleBase.metadata.create_all(db.engine)
         db.session.execute(delete(Item))
         if scores:
             db.session.execute(insert(Item), [
@@ -164,30 +151,30 @@ def item_view(app, items):
         return {"sort": value, "ids": ids(page), "next": page.next_token,
                 "prev": page.prev_token}
 
-    app.add_url_rule("/uitest/items", "uitest_items", item_list)
+    app.add_url_rule("/uitest-json/items", "uitest_json_items", item_list)
     return app
 
 
 def test_view_pages_through_tokens_and_refuses_a_tampered_one(item_view):
     client = item_view.test_client()
-    first = client.get("/uitest/items?sort=name").get_json()
+    first = client.get("/uitest-json/items?sort=name").get_json()
     assert first["sort"] == "name" and first["prev"] is None
-    second = client.get(f"/uitest/items?sort=name&after={first['next']}").get_json()
+    second = client.get(f"/uitest-json/items?sort=name&after={first['next']}").get_json()
     assert second["ids"] and set(second["ids"]).isdisjoint(first["ids"])
 
     token = first["next"]
     tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
-    response = client.get(f"/uitest/items?sort=name&after={tampered}")
+    response = client.get(f"/uitest-json/items?sort=name&after={tampered}")
     assert response.status_code == 400
     assert b"This page link is damaged or out of date" in response.data
 
     # a valid token for another sort order is refused too, not applied to the wrong column
-    response = client.get(f"/uitest/items?sort=-score&after={token}")
+    response = client.get(f"/uitest-json/items?sort=-score&after={token}")
     assert response.status_code == 400
 
 
 def test_unknown_sort_falls_back_to_the_default(item_view):
-    body = item_view.test_client().get("/uitest/items?sort=password").get_json()
+    body = item_view.test_client().get("/uitest-json/items?sort=password").get_json()
     assert body["sort"] == "-score"
 
 

@@ -1,21 +1,10 @@
 """The shell in real Chromium: direction, Vazirmatn actually rendering, no CSP violations."""
 
-import os
-from pathlib import Path
-
 import pytest
 
-from tests.core.ui.conftest import assert_clean, sign_in
+from tests.core.ui.conftest import assert_clean, shot, sign_in
 
 pytestmark = pytest.mark.e2e
-
-SHOTS = os.environ.get("CRM_UI_SCREENSHOTS")  # a folder: save screenshots to look at
-
-
-def shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 def rendered_fonts(page, selector: str) -> set[str]:
