@@ -7,6 +7,7 @@ from sqlalchemy import select
 from core.auth.models import Role
 from core.database import get_setting, set_setting, utcnow
 from core.extensions import db
+from core.tax import ensure_default_tax_rates
 
 BUILTIN_ROLES = {
     # name: (permissions, default scope, per-module scopes)
@@ -33,6 +34,7 @@ def ensure_deployment() -> str:
         set_setting("deployment.id", ident)
         set_setting("deployment.initialised_at", utcnow().isoformat())
     ensure_builtin_roles()
+    ensure_default_tax_rates()
     db.session.commit()
     return ident
 
