@@ -44,26 +44,13 @@ def _validator(name: str) -> Callable | None:
     return getattr(validators, name, None)
 
 
-def _agrees(names: tuple[str, ...], value: str) -> bool | None:
-    """What ``core.validators`` says about ``value`` (None when it has no such check)."""
-    for name in names:
-        check = _validator(name)
-        if check is not None:
-            try:
-                result = check(value)
-            except ValueError:
-                return False
-            return bool(result) if result is not None else True
-    return None
-
-
 def legal_id_ok(value: str) -> bool:
     """Iranian legal-entity national id (شناسه ملی): 11 digits, the last a check digit."""
     if not re.fullmatch(r"\d{11}", value):
         return False
-    verdict = _agrees(("is_valid_legal_national_id", "valid_legal_national_id"), value)
-    if verdict is not None:
-        return verdict
+    check = _validator("is_valid_legal_national_id")
+    if check is not None:
+        return check(value)
     d = int(value[9]) + 2
     weights = (29, 27, 23, 19, 17, 29, 27, 23, 19, 17)
     remainder = sum((int(value[i]) + d) * weights[i] for i in range(10)) % 11
@@ -91,10 +78,11 @@ def _economic_code(value):
     text = _digits(value)
     if not text:
         return text
-    verdict = _agrees(("is_valid_economic_code", "valid_economic_code"), text)
-    if verdict is False or (verdict is None and not re.fullmatch(r"\d{10,14}", text)):
-        raise ValueError(_("%(value)s is not a valid economic code (10 to 14 digits)",
-                           value=value))
+    check = _validator("check_economic_code")
+    if check is not None:
+        return check(text)  # its ValueError names the reason
+    if not re.fullmatch(r"\d{11,14}", text):
+        raise ValueError(_("%(value)s is not an economic code (11 to 14 digits)", value=value))
     return text
 
 
@@ -102,9 +90,12 @@ def _postal_code(value):
     text = _digits(value).replace("-", "").replace(" ", "")
     if not text:
         return text
-    verdict = _agrees(("is_valid_postal_code", "valid_postal_code"), text)
-    if verdict is False or (verdict is None and not re.fullmatch(r"[1-9]\d{9}", text)):
-        raise ValueError(_("%(value)s is not a valid postal code (10 digits)", value=value))
+    check = _validator("check_postal_code")
+    if check is not None:
+        return check(text)
+    if not re.fullmatch(r"[1-9]\d{9}", text):
+        raise ValueError(_("%(value)s is not a postal code: it must have 10 digits",
+                           value=value))
     return text
 
 

@@ -53,8 +53,8 @@ def test_valid_settings_are_saved_and_password_never_echoed(app, admin_client):
 
 @pytest.mark.parametrize("field, value, message", [
     ("national_id", "1234", "1234 is not a valid national id (11 digits with a check digit)"),
-    ("postal_code", "12345", "12345 is not a valid postal code (10 digits)"),
-    ("economic_code", "abc", "abc is not a valid economic code"),
+    ("postal_code", "12345", "12345 is not a postal code: it must have 10 digits"),
+    ("economic_code", "abc", "abc is not an economic code"),
     ("smtp_port", "99999", "99999 is not a whole number from 1 to 65535"),
     ("smtp_from", "not-an-address", "not-an-address is not an email address"),
     ("sms_config", "{broken", "is not valid JSON"),
