@@ -22,7 +22,7 @@ TITLES = {
 }
 DETAILS = {
     401: _l("Send a valid personal access token as 'Authorization: Bearer <token>'."),
-    403: _l("Your role does not grant the permission this endpoint needs."),
+    403: _l("Your role or your module seats do not allow this."),
     404: _l("There is nothing at this address."),
     405: _l("This address does not accept that kind of request."),
     422: _l("Some fields are invalid; see 'errors'."),

@@ -1,7 +1,5 @@
 """Admin pages for webhooks: list, add (the secret is shown once), disable, send a test event."""
 
-import secrets
-
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,8 +10,8 @@ from wtforms.validators import URL, DataRequired, Length, Optional
 
 from core.auth.permissions import require_permission
 from core.extensions import db
-from core.webhooks.delivery import enqueue_event
 from core.webhooks.models import WebhookEndpoint
+from core.webhooks.services import create_endpoint, send_test_event, set_active
 
 bp = Blueprint("webhooks", __name__, url_prefix="/admin/webhooks")
 
@@ -38,16 +36,6 @@ class WebhookForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A CSRF-protected button."""
-
-
-def create_endpoint(url: str, events: list[str], description: str = "") -> WebhookEndpoint:
-    """Add an endpoint with a fresh secret (the caller shows it once)."""
-    endpoint = WebhookEndpoint(url=url.strip(), events=["*"] if "*" in events else list(events),
-                               description=description.strip(), active=True,
-                               secret="whsec_" + secrets.token_urlsafe(32))
-    db.session.add(endpoint)
-    db.session.flush()
-    return endpoint
 
 
 def _page(form: WebhookForm, created: WebhookEndpoint | None = None, status: int = 200):
@@ -92,7 +80,7 @@ def _endpoint(endpoint_id: int) -> WebhookEndpoint:
 def toggle(endpoint_id: int):
     """Disable an endpoint (its pending deliveries are dropped) or enable it again."""
     endpoint = _endpoint(endpoint_id)
-    endpoint.active = not endpoint.active
+    set_active(endpoint, not endpoint.active)
     db.session.commit()
     flash(_("Webhook enabled.") if endpoint.active else _("Webhook disabled."), "success")
     return redirect(url_for("webhooks.index"))
@@ -106,7 +94,7 @@ def test(endpoint_id: int):
     if not endpoint.active:
         flash(_("Enable the webhook before sending a test event."), "warning")
         return redirect(url_for("webhooks.index"))
-    enqueue_event("ping", {"message": "Test event from Peyvand"}, endpoints=[endpoint])
+    send_test_event(endpoint)
     db.session.commit()
     flash(_("Test event queued; the result appears under Last delivery."), "success")
     return redirect(url_for("webhooks.index"))

@@ -118,3 +118,9 @@ def assert_problem(response, status: int) -> dict:
     assert body["status"] == status
     assert body["title"] and "detail" in body and body["type"] == "about:blank"
     return body
+
+
+@pytest.fixture
+def app_overrides():
+    """English messages, so assertions on problem details do not depend on the catalogs."""
+    return {"BABEL_DEFAULT_LOCALE": "en"}

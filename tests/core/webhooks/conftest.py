@@ -46,3 +46,9 @@ class Receiver:
 def receiver():
     with Receiver() as running:
         yield running
+
+
+@pytest.fixture
+def app_overrides():
+    """English messages, so assertions on problem details do not depend on the catalogs."""
+    return {"BABEL_DEFAULT_LOCALE": "en"}

@@ -16,7 +16,7 @@ from core.extensions import db
 from core.outbox import OutboxMessage, relay_once
 from core.webhooks.delivery import sign, verify
 from core.webhooks.models import WebhookEndpoint
-from core.webhooks.views import create_endpoint
+from core.webhooks.services import create_endpoint
 from tests.conftest import csrf_from
 
 
