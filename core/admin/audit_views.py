@@ -19,29 +19,12 @@ TEHRAN = "Asia/Tehran"
 
 
 def jalali_to_utc(text: str, *, end: bool = False) -> datetime:
-    """The UTC instant a Jalali date (YYYY/MM/DD, any digits) starts, or the next day's start."""
+    """The UTC instant a Jalali day (1403/01/15, any digits) starts in Tehran; ``end``: the next."""
     from zoneinfo import ZoneInfo
 
-    import jdatetime
+    from core.i18n import parse_jalali_date
 
-    from core.i18n import to_latin_digits
-
-    parse = None
-    try:
-        from core.i18n import parse_jalali_date as parse
-    except ImportError:
-        pass
-    if parse is not None:
-        day = parse(text)
-        if isinstance(day, jdatetime.date):
-            day = day.togregorian()
-    else:
-        parts = to_latin_digits(text.strip()).replace("-", "/").split("/")
-        if len(parts) != 3 or not all(p.isdigit() for p in parts):
-            raise ValueError(text)
-        day = jdatetime.date(*map(int, parts)).togregorian()
-    if end:
-        day += timedelta(days=1)
+    day = parse_jalali_date(text) + timedelta(days=1 if end else 0)
     return datetime.combine(day, time(), ZoneInfo(TEHRAN)).astimezone(UTC)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
+from core import validators
 from core.database import get_setting, set_setting
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -35,28 +36,6 @@ def _digits(value) -> str:
     return to_latin_digits(str(value)).strip()
 
 
-def _validator(name: str) -> Callable | None:
-    """A checker from ``core.validators`` (the i18n work) when it provides one."""
-    try:
-        from core import validators
-    except ImportError:
-        return None
-    return getattr(validators, name, None)
-
-
-def legal_id_ok(value: str) -> bool:
-    """Iranian legal-entity national id (شناسه ملی): 11 digits, the last a check digit."""
-    if not re.fullmatch(r"\d{11}", value):
-        return False
-    check = _validator("is_valid_legal_national_id")
-    if check is not None:
-        return check(value)
-    d = int(value[9]) + 2
-    weights = (29, 27, 23, 19, 17, 29, 27, 23, 19, 17)
-    remainder = sum((int(value[i]) + d) * weights[i] for i in range(10)) % 11
-    return (0 if remainder == 10 else remainder) == int(value[10])
-
-
 def _str(max_len: int = 200):
     def clean(value):
         text = str(value).strip()
@@ -68,7 +47,7 @@ def _str(max_len: int = 200):
 
 def _national_id(value):
     text = _digits(value)
-    if text and not legal_id_ok(text):
+    if text and not validators.is_valid_legal_national_id(text):
         raise ValueError(_("%(value)s is not a valid national id (11 digits with a check digit)",
                            value=value))
     return text
@@ -76,27 +55,12 @@ def _national_id(value):
 
 def _economic_code(value):
     text = _digits(value)
-    if not text:
-        return text
-    check = _validator("check_economic_code")
-    if check is not None:
-        return check(text)  # its ValueError names the reason
-    if not re.fullmatch(r"\d{11,14}", text):
-        raise ValueError(_("%(value)s is not an economic code (11 to 14 digits)", value=value))
-    return text
+    return validators.check_economic_code(text) if text else text  # ValueError says why
 
 
 def _postal_code(value):
     text = _digits(value).replace("-", "").replace(" ", "")
-    if not text:
-        return text
-    check = _validator("check_postal_code")
-    if check is not None:
-        return check(text)
-    if not re.fullmatch(r"[1-9]\d{9}", text):
-        raise ValueError(_("%(value)s is not a postal code: it must have 10 digits",
-                           value=value))
-    return text
+    return validators.check_postal_code(text) if text else text
 
 
 def _choice(*choices):

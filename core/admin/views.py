@@ -53,19 +53,6 @@ def index():
     return render_template("admin/index.html", cards=cards)
 
 
-@bp.app_template_filter("admin_when")
-def admin_when(value) -> str:
-    """A timestamp in Jalali via the i18n ``jdatetime`` filter when there is one."""
-    if value is None:
-        return ""
-    jalali = current_app.jinja_env.filters.get("jdatetime")
-    if jalali is not None:
-        return jalali(value)
-    from core.i18n import digits
-
-    return digits(value.strftime("%Y-%m-%d %H:%M"))
-
-
 @bp.context_processor
 def _pager_url():
     from core.pagination import url_with
