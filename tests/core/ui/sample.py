@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired
 
 from core.auth.permissions import public
 from core.extensions import db
-from core.i18n import parse_jalali_date
+from core.fields import JalaliDateField
 from core.pagination import request_page, sort_columns
 
 
@@ -53,7 +53,7 @@ def drop_items() -> None:
 
 class SampleForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired()], description="As on the national card")
-    born = StringField("Birthday", render_kw={"data-jalali-date": True, "dir": "ltr"})
+    born = JalaliDateField("Birthday")
     kind = SelectField("Kind", choices=[("person", "Person"), ("org", "Organisation")])
     channel = RadioField("Channel", choices=[("sms", "SMS"), ("email", "Email")], default="sms")
     notes = TextAreaField("Notes")
@@ -88,7 +88,7 @@ def form():
     sample = SampleForm()
     parsed = None
     if sample.validate_on_submit():
-        parsed = parse_jalali_date(sample.born.data).isoformat() if sample.born.data else ""
+        parsed = sample.born.data.isoformat() if sample.born.data else ""
     return render_template("uitest/form.html", form=sample, parsed=parsed)
 
 
