@@ -80,7 +80,7 @@ class SettingsForm(FlaskForm):
     smtp_tls = SelectField(_l("SMTP security"), choices=[
         ("starttls", "STARTTLS"), ("ssl", "SSL/TLS"), ("none", _l("None"))])
     smtp_from = StringField(_l("Sender address"))
-    sms_provider = StringField(_l("SMS provider"))
+    sms_provider = SelectField(_l("SMS gateway"), validate_choice=False)
     sms_config = TextAreaField(_l("SMS provider settings (JSON)"))
 
 

@@ -21,6 +21,15 @@ FORM_KEYS = {
     "smtp_tls": "smtp.tls", "smtp_from": "smtp.from", "sms_provider": "sms.provider",
 }
 MASK = "********"
+
+
+def sms_provider_names() -> list[str]:
+    """The SMS gateways the messaging work offers."""
+    try:
+        from core.messaging.sms import PROVIDERS
+    except ImportError:
+        return []
+    return sorted(PROVIDERS)
 SECRET_WORDS = ("password", "secret", "token", "key", "apikey")
 
 
@@ -66,7 +75,11 @@ def settings():
     data["sms_config"] = json.dumps(_mask_sms(stored.get("sms.config") or {}),
                                     ensure_ascii=False, indent=2)
     form = SettingsForm(data=data)
-    form.year_start_month.choices = [(m, str(m)) for m in range(1, 13)]
+    from core.i18n import jmonth
+
+    form.year_start_month.choices = [(m, jmonth(m)) for m in range(1, 13)]
+    form.sms_provider.choices = [("", _("Not set up"))] + [(name, name) for name in
+                                                          sms_provider_names()]
     errors: dict[str, str] = {}
     if form.validate_on_submit():
         values, errors = _form_values(form, stored)
