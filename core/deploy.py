@@ -195,9 +195,19 @@ def _check_admin(raw: dict, plan: Plan, problems: list[str]) -> None:
     if not isinstance(seats, list):
         problems.append("admin.seats: must be a list of module names")
         seats = []
+    if password is None and "password_env" not in section and not _user_exists(email):
+        problems.append(f"admin.password: {email} has no account yet, so it needs a password "
+                        "(or password_env)")
     plan.admin = {"email": email, "name": str(section.get("name", "")).strip(),
                   "password": password, "seats": [str(s) for s in seats]}
     _check_admin_seats(plan, problems)
+
+
+def _user_exists(email: str) -> bool:
+    from core.auth.models import User
+
+    return db.session.execute(select(User.id).where(func.lower(User.email) == email)
+                              ).scalar() is not None
 
 
 def _check_admin_seats(plan: Plan, problems: list[str]) -> None:

@@ -8,8 +8,6 @@ from core.admin.services import AdminError
 from core.auth.models import SCOPES, Role, Team, User
 from core.extensions import db
 
-BUILTIN_EDITABLE_SCOPES = ("manager", "agent")
-
 
 def scoped_modules(app: Flask | None = None) -> list[str]:
     """Modules whose records carry an owner/team, so a role gets own/team/all there."""

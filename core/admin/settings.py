@@ -18,7 +18,6 @@ from core.database import get_setting, set_setting
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 JPEG_MAGIC = b"\xff\xd8\xff"
 LOGO_MAX_BYTES = 1024 * 1024
-SECRET_KEYS = frozenset({"smtp.password"})
 SMTP_TLS = ("starttls", "ssl", "none")
 
 

@@ -2,15 +2,7 @@
 
 import pytest
 
-from tests.core.ui.conftest import (  # noqa: F401 - fixtures
-    assert_clean,
-    browser,
-    browser_page,
-    chromium_required,
-    live_server,
-    shot,
-    sign_in,
-)
+from tests.core.ui.conftest import assert_clean, shot, sign_in
 
 PAGES = ["/admin/", "/admin/users", "/admin/users/invite", "/admin/roles", "/admin/roles/new",
          "/admin/teams", "/admin/seats", "/admin/settings", "/admin/audit", "/account/security"]

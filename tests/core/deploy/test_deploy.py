@@ -172,6 +172,8 @@ def test_a_changed_value_is_applied_alone(app, runner, deploy_file):
      "company.logo: the logo must be a PNG or JPEG image"),
     (('file = "customer.license"', 'file = "logo.png"'), "license.file:"),
     (('seats = ["sales"]', 'seats = ["loyalty"]'), "admin.seats: loyalty is not in modules.load"),
+    (('password_env = "DEPLOY_TEST_ADMIN_PASSWORD"', ''),
+     "admin.password: admin@peyvand.local has no account yet, so it needs a password"),
     (('provider = "generic"', 'provider = "pigeon"'),
      "sms.provider: pigeon is not an SMS gateway Peyvand knows"),
     (('url = "http://127.0.0.1:9/send"', 'method = "PUT"'), "sms.config: the generic gateway "
