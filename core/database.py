@@ -66,8 +66,14 @@ def lock(name: str) -> None:
 
     result = db.session.execute(update(Lock).where(Lock.name == name).values(n=Lock.n + 1))
     if result.rowcount == 0:
-        db.session.add(Lock(name=name, n=1))
-        db.session.flush()
+        # First use: two transactions may both create the row; ON CONFLICT makes the second
+        # wait for the first and then take the lock instead of failing on the duplicate key.
+        dialect = db.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        db.session.execute(insert(Lock).values(name=name, n=0).on_conflict_do_nothing())
         db.session.execute(update(Lock).where(Lock.name == name).values(n=Lock.n + 1))
 
 

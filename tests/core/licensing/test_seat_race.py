@@ -96,3 +96,55 @@ def test_two_admins_give_the_last_seat_at_once(race_app, as_request):
             assert seats_used("sales") == 3
             winner = next(uid for uid, v in outcomes.items() if v == "won")
             release_seat(db.session.get(User, winner), "sales")  # free it for the next round
+
+
+def test_the_very_first_seat_of_a_module_raced_by_two_admins(race_app):
+    """No lock row exists yet for the module: creating it must not crash the loser."""
+    from core.admin.services import seats_used
+
+    race_app.config["CRM_TRIAL_SEATS"] = 1
+    for n in range(3):
+        module_users = _users(race_app, f"e{n}@x.ir", f"f{n}@x.ir")
+        outcomes = _race_module(race_app, module_users)
+        results = [outcomes[uid] for uid in module_users]
+        assert results.count("won") == 1, outcomes
+        loser = next(r for r in results if r != "won")
+        assert loser.startswith("No free seat in"), outcomes
+        with race_app.app_context():
+            assert seats_used(outcomes["module"]) == 1
+
+
+def _race_module(app, user_ids):
+    """Race for the only seat of a module nobody has had a seat in yet."""
+    from core.admin.services import SeatError, assign_seat
+    from core.auth.models import User
+    from core.modules import registry
+
+    with app.app_context():
+        taken = {row for row in db.session.execute(db.text("SELECT name FROM core_lock")).scalars()}
+        module = next(name for name in registry(app).installed if f"seats:{name}" not in taken)
+    barrier = threading.Barrier(len(user_ids))
+    outcomes = {"module": module}
+
+    def contender(user_id):
+        with app.app_context():
+            user = db.session.get(User, user_id)
+            db.session.commit()
+            barrier.wait()
+            try:
+                assign_seat(user, module)
+                outcomes[user_id] = "won"
+            except SeatError as exc:
+                outcomes[user_id] = str(exc)
+            except Exception as exc:  # noqa: BLE001 - the assertion names what went wrong
+                outcomes[user_id] = f"crashed: {exc.__class__.__name__}: {exc}"
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=contender, args=(uid,)) for uid in user_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
