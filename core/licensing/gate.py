@@ -15,6 +15,8 @@ from core.licensing.state import LAST_SEEN, LicenseState, current_state
 # Writes that stay open in read-only mode: signing in and out, the language, a new license.
 EXEMPT = {"auth.login", "auth.logout", "auth.totp", "auth.language", "licensing.upload"}
 TOUCH_EVERY = timedelta(minutes=1)
+# Answer without looking at the license: static files, and health checks (even with no database).
+UNGATED = {"static", "ui.healthz"}
 
 
 def exempt_from_read_only(app: Flask, endpoint: str) -> None:
@@ -46,7 +48,7 @@ def touch_last_seen(state: LicenseState) -> None:
 def gate():
     """before_request: note the clock, and refuse writes while the license is read-only."""
     endpoint = request.endpoint
-    if endpoint is None or endpoint == "static" or endpoint.endswith(".static"):
+    if endpoint is None or endpoint in UNGATED or endpoint.endswith(".static"):
         return None
     state = current_state()
     touch_last_seen(state)

@@ -175,6 +175,11 @@ def load_snapshot(stamp, deployment_id: str | None, moment: datetime) -> Snapsho
     return Snapshot(stamp, deployment_id, None, revocations, notice)
 
 
+def _fresh(snapshot: Snapshot | None, stamp, deployment_id) -> bool:
+    return snapshot is not None and snapshot.stamp == stamp \
+        and snapshot.deployment_id == deployment_id
+
+
 def _stage(moment: datetime, expires_at, grace_until, warning_days: int) -> str:
     if expires_at is None:
         return "active"
@@ -196,10 +201,11 @@ def compute_state() -> LicenseState:
     cache = _cache(app)
     snapshot = cache.snapshot
     stamp, deployment_id = settings.get(STAMP), settings.get(DEPLOYMENT_ID)
-    if snapshot is None or snapshot.stamp != stamp or snapshot.deployment_id != deployment_id:
-        with cache.lock:
-            snapshot = load_snapshot(stamp, deployment_id, moment)
-            cache.snapshot = snapshot
+    if not _fresh(snapshot, stamp, deployment_id):
+        with cache.lock:  # one thread reloads; the others then find it fresh
+            snapshot = cache.snapshot
+            if not _fresh(snapshot, stamp, deployment_id):
+                snapshot = cache.snapshot = load_snapshot(stamp, deployment_id, moment)
     lic = snapshot.license
     if lic is not None:
         kind, expires_at, grace_until = lic.kind, lic.expires_at, lic.grace_until
