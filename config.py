@@ -77,6 +77,8 @@ class TestConfig(Config):
     CRM_LOGIN_LIMIT_IP = "1000 per minute"
     CRM_LOGIN_LIMIT_ACCOUNT = "1000 per minute"
     MAIL_FROM = "Peyvand Test <test@localhost>"
+    ARGON2_TIME_COST = 1  # still argon2id, with a cheap cost so the suite stays fast
+    ARGON2_MEMORY_COST = 8 * 1024
 
 
 ENV_OVERRIDES = {

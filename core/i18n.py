@@ -45,7 +45,10 @@ def select_locale() -> str:
     chosen = session.get("locale") if request else None
     if chosen in languages:
         return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    from core.database import get_setting
+
+    default = get_setting("display.language")
+    return default if default in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def current_locale() -> str:
