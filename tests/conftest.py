@@ -10,6 +10,9 @@ from config import TestConfig
 from core import create_app
 from core.extensions import db
 
+# Browser fixtures (live_server, browser, browser_page...) shared by every folder, once per process.
+pytest_plugins = ["tests.browser"]
+
 PG_URL = os.environ.get("CRM_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("CRM_TEST_REDIS_URL")
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.core.ui.conftest import assert_clean, shot, sign_in
+from tests.browser import assert_clean, shot, sign_in
 
 PAGES = ["/admin/", "/admin/users", "/admin/users/invite", "/admin/roles", "/admin/roles/new",
          "/admin/teams", "/admin/seats", "/admin/settings", "/admin/audit", "/account/security"]

@@ -12,7 +12,6 @@ from flask_smorest import Blueprint
 
 from core.api.idempotency import idempotent
 from core.auth.permissions import require_permission
-from tests.core.ui.conftest import chromium_required, live_server  # noqa: F401 - fixtures
 
 test_bp = Blueprint("apitest_api", __name__, url_prefix="/api/v1/apitest")
 EXECUTIONS: list[dict] = []

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.core.ui.conftest import _WATCH_CSP, CHROMIUM, CHROMIUM_ARGS
+from tests.browser import _WATCH_CSP, CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.e2e
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.core.ui.conftest import assert_clean, shot, sign_in
+from tests.browser import assert_clean, shot, sign_in
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.core.ui import sample
-from tests.core.ui.conftest import assert_clean, shot
+from tests.browser import assert_clean, shot
 
 pytestmark = pytest.mark.e2e
 

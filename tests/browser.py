@@ -1,10 +1,9 @@
 """Browser fixtures: the app on a real HTTP server and Debian's Chromium driven by Playwright.
 
-Reuse them from another test folder (tests/e2e/conftest.py)::
+Loaded once for the whole suite by ``pytest_plugins`` in tests/conftest.py, so every folder
+shares one Playwright and one Chromium per process; import the helpers from here::
 
-    from tests.core.ui.conftest import (  # noqa: F401 - fixtures
-        browser, browser_page, chromium_required, live_server, sign_in,
-    )
+    from tests.browser import assert_clean, shot, sign_in
 
 ``live_server`` serves the ``app`` fixture (fresh database per test) with werkzeug in a thread
 on 127.0.0.1 and a free port. ``browser_page`` is a new Chromium page whose console errors,
@@ -101,8 +100,11 @@ def browser_page(browser, live_server):
     page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
             if msg.type in ("error", "warning") else None)
     page.on("pageerror", lambda exc: problems.append(f"uncaught: {exc}"))
+    # ERR_ABORTED is the browser dropping a request because the page moved on (a favicon
+    # during navigation): not a broken asset.
     page.on("requestfailed", lambda req: problems.append(
-        f"request failed: {req.url} {req.failure}"))
+        f"request failed: {req.url} {req.failure}") if "ERR_ABORTED" not in (req.failure or "")
+        else None)
     page.on("response", lambda res: problems.append(f"HTTP {res.status}: {res.url}")
             if res.status >= 400 and "/static/" in res.url else None)
     yield page
