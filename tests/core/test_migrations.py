@@ -1,0 +1,40 @@
+"""One Alembic history: `crm init` builds exactly the schema the models describe."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from config import TestConfig
+from core import create_app
+from core.extensions import db
+
+
+@pytest.fixture
+def empty_app(database_uri):
+    uri, engine_options = database_uri
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=uri,
+                     SQLALCHEMY_ENGINE_OPTIONS=engine_options)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_crm_init_migrates_an_empty_database_to_the_models(empty_app):
+    result = empty_app.test_cli_runner().invoke(args=["crm", "init"])
+    assert result.exit_code == 0, result.output
+    assert "Deployment id:" in result.output
+    with empty_app.app_context():
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={
+                "compare_type": True, "render_as_batch": True}), db.metadata)
+        tables = set(inspect(db.engine).get_table_names())
+    assert not diff, f"the migrations and the models disagree: {diff}"
+    assert {"core_user", "core_license", "core_outbox", "core_tax_rate"} <= tables
+
+
+def test_crm_init_twice_keeps_the_deployment_id(empty_app):
+    runner = empty_app.test_cli_runner()
+    first = runner.invoke(args=["crm", "init"]).output.strip().split()[-1]
+    second = runner.invoke(args=["crm", "init"]).output.strip().split()[-1]
+    assert first == second and len(first) == 32
