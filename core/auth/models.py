@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,9 @@ from core.database import utcnow
 from core.extensions import db
 
 SCOPES = ("own", "team", "all")
+
+# Built-in role names are stored in English (code relies on them); people see these labels.
+BUILTIN_ROLE_LABELS = {"admin": _l("Administrator"), "manager": _l("Manager"), "agent": _l("Agent")}
 
 
 class Team(db.Model):
@@ -34,6 +38,13 @@ class Role(db.Model):
     def scope_for(self, module: str) -> str:
         return self.scopes.get(module, self.default_scope)
 
+    @property
+    def label(self) -> str:
+        """The name people see: translated for built-in roles, as typed for custom ones."""
+        if self.builtin and self.name in BUILTIN_ROLE_LABELS:
+            return str(BUILTIN_ROLE_LABELS[self.name])
+        return self.name
+
 
 class User(UserMixin, db.Model):
     """A staff member who signs in to the CRM."""
@@ -55,7 +66,7 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = relationship(lazy="joined")
     team: Mapped[Team | None] = relationship(lazy="joined")
     seats: Mapped[list["Seat"]] = relationship(
-        back_populates="user", lazy="selectin", cascade="all, delete-orphan"
+        back_populates="user", lazy="select", cascade="all, delete-orphan"
     )
 
     @property
