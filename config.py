@@ -40,6 +40,7 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Tehran"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
     CRM_LANGUAGES = ("fa", "en")
+    CRM_CLI_LANGUAGE = "en"  # commands and jobs (terminals rarely do right-to-left)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -40,6 +40,11 @@ DECIMAL_SEP = {"fa": "٫", "en": "."}
 def select_locale() -> str:
     """The user's stored language, else the session's, else the deployment default (fa)."""
     languages = current_app.config["CRM_LANGUAGES"]
+    if not has_request_context():
+        # Commands and jobs: terminals rarely lay out right-to-left text, so the CLI speaks
+        # English unless CRM_CLI_LANGUAGE says otherwise. Mail and SMS to customers choose
+        # their language explicitly (force_locale), whatever this says.
+        return current_app.config.get("CRM_CLI_LANGUAGE", "en")
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
         return current_user.locale
     chosen = session.get("locale") if request else None

@@ -43,9 +43,12 @@ def assign_seat(user: User, module: str) -> Seat:
     used = seats_used(module)
     if used >= limit:
         db.session.rollback()
+        from core.i18n import digits
+
         raise SeatError(
-            _("No free seat in %(module)s: all %(limit)d seats of the license are taken. "
-              "Free a seat or ask your reseller for more.", module=module, limit=limit)
+            _("No free seat in %(module)s: all %(limit)s seats of the license are taken. "
+              "Free a seat or ask your reseller for more.",
+              module=registry().manifest(module).title, limit=digits(limit))
         )
     seat = Seat(user_id=user.id, module=module)
     db.session.add(seat)

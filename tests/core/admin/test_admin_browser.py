@@ -32,9 +32,10 @@ def test_seat_over_the_limit_is_refused_in_the_browser(browser_page, live_server
     sign_in(page, live_server, "admin@example.ir")
     page.goto(live_server(f"/admin/users/{fourth}"))
     page.check("input[name=modules][value=sales]")
-    page.click("text=Save seats")
+    page.click(f"form[action='/admin/users/{fourth}/seats'] button[type=submit]")
     alert = page.locator(".alert-danger")
-    assert "No free seat in sales" in alert.inner_text()
+    assert "صندلی آزادی وجود ندارد" in alert.inner_text()
+    assert "فروش" in alert.inner_text() and "۳" in alert.inner_text()
     assert not page.is_checked("input[name=modules][value=sales]")
     assert_clean(page)
 
