@@ -10,6 +10,7 @@ import pkgutil
 from dataclasses import dataclass, field
 
 from flask import Flask, abort, current_app, g, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 import modules as modules_package
@@ -122,13 +123,15 @@ class Registry:
         result: dict[str, Activation] = {}
         for name in self.installed:
             if name not in self.loaded:
-                result[name] = Activation(name, False, False, "not loaded in this deployment")
+                result[name] = Activation(name, False, False,
+                                          _("not loaded in this deployment"))
         for name in self.loaded:  # dependency order: deps are decided first
             reason = state.module_refusal(name)
             if not reason:
                 inactive = [d for d in self.installed[name].depends if not result[d].active]
                 if inactive:
-                    reason = f"needs {', '.join(inactive)}, which is not active"
+                    reason = _("needs %(modules)s, which is not active",
+                               modules=_list(str(self.installed[d].title) for d in inactive))
             result[name] = Activation(name, True, not reason, reason)
         return result
 
@@ -137,6 +140,19 @@ class Registry:
         if "crm_active_modules" not in g:
             g.crm_active_modules = {n for n, a in self.activation().items() if a.active}
         return g.crm_active_modules
+
+
+def _list(items) -> str:
+    """Items joined with the current language's list comma."""
+    from core.i18n import is_rtl
+
+    return ("، " if is_rtl() else ", ").join(items)
+
+
+def title_of(name: str) -> str:
+    """A module's title in the current language (its technical name if it is not installed)."""
+    manifest = registry().installed.get(name)
+    return str(manifest.title) if manifest else name
 
 
 def registry(app: Flask | None = None) -> Registry:
@@ -162,6 +178,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_require_active_module)
     app.jinja_env.globals["crm_menu"] = menu
     app.jinja_env.globals["crm_module_active"] = is_active
+    app.jinja_env.globals["crm_module_title"] = title_of
 
 
 def module_for_request() -> str | None:

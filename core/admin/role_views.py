@@ -54,7 +54,7 @@ def role_edit(role_id: int | None):
         try:
             role = rules.save_role(role, name=form.name.data, permissions=form.permissions.data,
                                    scopes=chosen, default_scope=form.default_scope.data)
-            flash(_("Role %(name)s saved.", name=role.name), "success")
+            flash(_("Role %(name)s saved.", name=role.label), "success")
             return redirect(url_for("admin.roles"))
         except AdminError as exc:
             db.session.rollback()

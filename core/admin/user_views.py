@@ -26,7 +26,7 @@ def _teams() -> list[Team]:
 
 
 def _fill_choices(form) -> None:
-    form.role.choices = [(r.id, r.name) for r in _roles()]
+    form.role.choices = [(r.id, r.label) for r in _roles()]
     form.team.choices = [(0, _("No team"))] + [(t.id, t.name) for t in _teams()]
 
 
