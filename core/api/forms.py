@@ -15,7 +15,7 @@ class TokenForm(FlaskForm):
     write = BooleanField(_l("Write"))
     permissions = StringField(
         _l("Limit to permissions"), validators=[Optional(), Length(max=1000)],
-        description=_l("Optional, comma-separated permission names such as customers.view. "
+        description=_l("Optional: permission names separated by commas (see the list below). "
                        "Empty: everything your role allows."))
     expires_days = IntegerField(_l("Expires after (days)"),
                                 validators=[Optional(), NumberRange(min=1, max=3650)],

@@ -9,17 +9,25 @@ from flask_login import current_user
 from core.api.forms import ActionForm, TokenForm
 from core.api.models import ApiToken
 from core.api.tokens import TokenError, create_token, revoke_token, user_tokens
-from core.auth.permissions import require_permission
+from core.auth.permissions import has_permission, require_permission
 from core.database import utcnow
 from core.extensions import db
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/account/tokens")
 
 
+def _grantable() -> dict[str, str]:
+    """Permissions the user's role grants (a token can be limited to some of them), labelled."""
+    from core.modules import all_permissions
+
+    return {name: str(label) for name, label in sorted(all_permissions().items())
+            if has_permission(name)}
+
+
 def _page(form: TokenForm, secret: str | None = None, status: int = 200):
     response = make_response(render_template(
         "api/tokens.html", form=form, action=ActionForm(), secret=secret,
-        tokens=user_tokens(current_user.id)), status)
+        tokens=user_tokens(current_user.id), permissions=_grantable()), status)
     response.headers["Cache-Control"] = "no-store"
     return response
 

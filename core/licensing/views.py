@@ -20,8 +20,7 @@ MAX_FILE = 256 * 1024
 class UploadForm(FlaskForm):
     """Upload a license file (or a vendor revocation list)."""
 
-    file = FileField(_l("License file"), validators=[FileRequired(_l("Choose a license file."))],
-                     description=_l("The .lic file your reseller sent you."))
+    file = FileField(_l("License file"), validators=[FileRequired(_l("Choose a license file."))])
 
 
 def _render_license(form: UploadForm, status: int = 200):

@@ -21,7 +21,7 @@ class WebhookForm(FlaskForm):
 
     url = StringField(_l("URL"), validators=[DataRequired(), Length(max=500),
                                              URL(require_tld=False)],
-                      description=_l("Where Peyvand POSTs the events (use https)."))
+                      description=_l("The address Peyvand sends the events to (HTTPS)."))
     description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
     events = SelectMultipleField(_l("Events"), validators=[DataRequired()],
                                  widget=widgets.ListWidget(prefix_label=False),

@@ -136,7 +136,7 @@ def test_tokens_page_shows_secret_once_and_revokes(app, client, make_user, login
     secret = html.split("<code class=\"user-select-all fs-6\" dir=\"ltr\">")[1].split("<")[0]
     assert secret.startswith("pvd_")
     again = client.get("/account/tokens/").get_data(as_text=True)
-    assert secret not in again and secret[:12] in again and "read, write" in again
+    assert secret not in again and secret[:12] in again and "Read, Write" in again
     api = app.test_client()
     assert api.get("/api/v1/me", headers=bearer(secret)).status_code == 200
     with app.app_context():
