@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -f -q -d translations -D messages
+	$(BIN)/pybabel -q compile --use-fuzzy -d translations -D messages
 
 run: install  ## migrate, load demo data, serve on 127.0.0.1:$(PORT)
 	$(FLASK) crm init
@@ -30,8 +30,8 @@ lint: install
 	$(BIN)/ruff check .
 
 extract: install  ## refresh the message catalogs from the source
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -w 100 -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -D messages -w 100 --no-fuzzy-matching
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

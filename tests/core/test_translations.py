@@ -63,7 +63,9 @@ class _VisibleText(HTMLParser):
 
 ALLOWED_LATIN = {"SMTP", "SMS", "API", "TOTP", "CSV", "XLSX", "JSON", "HMAC", "Kavenegar",
                  "PNG", "JPEG", "Bearer", "Swagger", "OpenAPI", "HTTPS", "URL", "IP", "TLS",
-                 "QR", "IMAP", "Sepidar", "Peyvand", "Moadian", "sha"}
+                 "QR", "IMAP", "Sepidar", "Peyvand", "Moadian", "sha",
+                 # acronyms and product names Persian business software writes in Latin
+                 "REST", "RFM", "PDF", "SLA", "CSAT", "NPS", "FreeOTP", "Google", "Authenticator"}
 EMAIL = re.compile(r"[\w.+-]+@[\w.-]+")
 
 
