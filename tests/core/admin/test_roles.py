@@ -37,14 +37,14 @@ def test_custom_role_with_own_scope(app, client, make_user, login):
 
 
 def test_unknown_permission_and_duplicate_names_are_refused(app, client, make_user, login):
-    make_user()
+    make_user()  # the default language, Persian
     login()
     form = client.get("/admin/roles/new")
     page = client.post("/admin/roles/new", data={
         "name": "Agent", "permissions": ["customers.view"], "default_scope": "own",
         "csrf_token": csrf_from(form)})
     assert page.status_code == 422
-    assert "There is already a role called Agent." in page.get_data(as_text=True)
+    assert "نقشی با نام Agent از قبل وجود دارد." in page.get_data(as_text=True)
     from core.admin.roles import save_role
     from core.admin.services import AdminError
 
@@ -79,7 +79,7 @@ def test_admin_role_is_not_editable_and_builtin_keeps_permissions(app, client, m
 def test_role_is_deleted_only_when_unused(app, client, make_user, login):
     from core.admin.roles import save_role
 
-    make_user()
+    make_user(locale="en")
     with app.app_context():
         role_id = save_role(None, name="temp", permissions=["customers.view"], scopes={}).id
     make_user("t@example.ir", role="temp")
@@ -98,7 +98,7 @@ def test_role_is_deleted_only_when_unused(app, client, make_user, login):
 
 
 def test_teams_create_members_rename_delete(app, client, make_user, login):
-    make_user()
+    make_user(locale="en")
     sara = make_user("sara@example.ir", role="agent")
     login()
     page = client.get("/admin/teams")

@@ -20,7 +20,8 @@ VALID = {
 
 @pytest.fixture
 def admin_client(client, make_user, login):
-    make_user()
+    """An admin whose pages are in English, so messages can be asserted word for word."""
+    make_user(locale="en")
     login()
     return client
 
@@ -63,6 +64,16 @@ def test_wrong_values_are_named_and_nothing_is_saved(app, admin_client, field, v
     response = _post(admin_client, **{field: value})
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
+    assert _stored(app, "company.legal_name") is None
+
+
+def test_wrong_value_is_named_in_persian_for_the_default_language(app, client, make_user,
+                                                                  login):
+    make_user()  # no language of their own: the deployment default, Persian
+    login()
+    response = _post(client, postal_code="12345")
+    assert response.status_code == 422
+    assert "12345 کد پستی نیست: باید ۱۰ رقم داشته باشد" in response.get_data(as_text=True)
     assert _stored(app, "company.legal_name") is None
 
 

@@ -61,7 +61,7 @@ def test_errors_name_the_reason(app):
     valid, form, _html = submit(app, {
         "due": "1402/12/30", "count": "12x", "mobile": "0212345678", "national_code": "1234567890",
         "sheba": "IR062960000000100324200002",
-    })
+    }, locale="en")
     assert not valid
     assert "29 days" in form.due.errors[0]
     assert "not a number" in form.count.errors[0]
@@ -69,6 +69,9 @@ def test_errors_name_the_reason(app):
     assert "check digit" in form.national_code.errors[0]
     assert "check digits" in form.sheba.errors[0]
     assert form.due.data is None
+    # the default language, Persian, names the reason too
+    _valid, persian, _html = submit(app, {"due": "1403/01/15", "national_code": "1234567890"})
+    assert "رقم کنترل آن نادرست است" in persian.national_code.errors[0]
 
 
 def test_missing_required_date_is_refused(app):
