@@ -1,4 +1,4 @@
-"""Append-only audit log: every write, sign-in and permission failure, with who, when and from where."""
+"""Append-only audit log: every write, sign-in and permission failure; who, when, from where."""
 
 from datetime import datetime
 from typing import Any
@@ -59,8 +59,10 @@ def record_denial(permission: str) -> None:
 
 
 def _describe(obj) -> str:
-    ident = inspect(obj).identity
-    key = ident[0] if ident and len(ident) == 1 else ident
+    state = inspect(obj)
+    # Right after a flush a new row has its primary key but not yet its identity key.
+    ident = state.identity or tuple(state.mapper.primary_key_from_instance(obj))
+    key = ident[0] if len(ident) == 1 else ident
     return f"{obj.__tablename__}:{key}"
 
 

@@ -36,7 +36,8 @@ def user_create(email, password, role, name, seats):
                                      seats=list(seats))
     except (SeatError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"User {user.email} ({user.role.name}) seats: {', '.join(sorted(user.seat_modules)) or '-'}")
+    seats = ", ".join(sorted(user.seat_modules)) or "-"
+    click.echo(f"User {user.email} ({user.role.name}) seats: {seats}")
 
 
 @crm.command("check")

@@ -131,7 +131,8 @@ def init_app(app: Flask) -> None:
         (404, _l("Not found"), _l("There is nothing at this address.")),
         (405, _l("Not allowed"), _l("This address does not accept that kind of request.")),
         (413, _l("Too large"), _l("The file is larger than allowed.")),
-        (429, _l("Too many requests"), _l("Too many attempts. Please wait a moment and try again.")),
+        (429, _l("Too many requests"),
+         _l("Too many attempts. Please wait a moment and try again.")),
         (500, _l("Server error"), _l("Something went wrong on our side. It has been logged.")),
     ):
         app.register_error_handler(code, _translated_error(code, title, message))

@@ -86,7 +86,7 @@ def runner(app):
 
 @pytest.fixture
 def make_user(app):
-    """Create a user with a role and seats: ``make_user("a@x.ir", role="agent", seats=["sales"])``."""
+    """Create a user: ``make_user("a@x.ir", role="agent", seats=["sales"], locale="en")``."""
     from core.admin.services import create_or_update_user
 
     def make(email="admin@example.ir", password="correct horse battery", role="admin",

@@ -63,7 +63,8 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = db.session.execute(select(User).where(func.lower(User.email) == email)).scalar()
-        if user is None or not user.active or not verify_password(user.password_hash, form.password.data):
+        known = user is not None and user.active
+        if not known or not verify_password(user.password_hash, form.password.data):
             record("auth.login_failed", target=email)
             db.session.commit()
             flash(_("Email or password is wrong."), "danger")

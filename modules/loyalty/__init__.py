@@ -1,4 +1,8 @@
-"""Customer club module: points ledger with expiry, earning rules, tiers, rewards and coupons, referrals, member self-service."""
+"""Customer club module.
+
+Points ledger with expiry, earning rules, tiers, rewards and coupons, referrals, member self-
+service.
+"""
 
 from flask_babel import lazy_gettext as _l
 
@@ -8,7 +12,10 @@ MANIFEST = Manifest(
     name="loyalty",
     title=_l("Customer club"),
     version="0.1.0",
-    description=_l("Points ledger with expiry, earning rules, tiers, rewards and coupons, referrals, member self-service."),
+    description=_l(
+        "Points ledger with expiry, earning rules, tiers, rewards and coupons, referrals,"
+        " member self-service."
+    ),
     depends=('sales',),
     uses=('marketing', 'service'),
     permissions={

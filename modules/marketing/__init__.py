@@ -1,4 +1,8 @@
-"""Marketing module: segments (rules and RFM), email and SMS campaigns, lead capture forms, leads and scoring, attribution."""
+"""Marketing module.
+
+Segments (rules and RFM), email and SMS campaigns, lead capture forms, leads and scoring,
+attribution.
+"""
 
 from flask_babel import lazy_gettext as _l
 
@@ -8,7 +12,10 @@ MANIFEST = Manifest(
     name="marketing",
     title=_l("Marketing"),
     version="0.1.0",
-    description=_l("Segments (rules and RFM), email and SMS campaigns, lead capture forms, leads and scoring, attribution."),
+    description=_l(
+        "Segments (rules and RFM), email and SMS campaigns, lead capture forms, leads and"
+        " scoring, attribution."
+    ),
     depends=(),
     uses=('sales',),
     permissions={
@@ -16,7 +23,11 @@ MANIFEST = Manifest(
         "marketing.manage": _l("Manage segments and campaigns"),
         "marketing.work": _l("Work on leads"),
     },
-    menu=(MenuEntry("marketing.index", _l("Marketing"), icon="megaphone", permission="marketing.view"),),
+    menu=(
+        MenuEntry(
+            "marketing.index", _l("Marketing"), icon="megaphone", permission="marketing.view"
+        ),
+    ),
     scoped=True,
 )
 

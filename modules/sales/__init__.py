@@ -1,4 +1,8 @@
-"""Sales module: products and price lists, opportunity pipeline, quotes, orders, invoices with PDF, payments, cross-sell and up-sell, forecasts."""
+"""Sales module.
+
+Products and price lists, opportunity pipeline, quotes, orders, invoices with PDF, payments,
+cross-sell and up-sell, forecasts.
+"""
 
 from flask_babel import lazy_gettext as _l
 
@@ -8,7 +12,10 @@ MANIFEST = Manifest(
     name="sales",
     title=_l("Sales"),
     version="0.1.0",
-    description=_l("Products and price lists, opportunity pipeline, quotes, orders, invoices with PDF, payments, cross-sell and up-sell, forecasts."),
+    description=_l(
+        "Products and price lists, opportunity pipeline, quotes, orders, invoices with "
+        "PDF, payments, cross-sell and up-sell, forecasts."
+    ),
     depends=(),
     uses=('marketing', 'loyalty'),
     permissions={

@@ -1,4 +1,8 @@
-"""After-sales service module: tickets and complaints, SLA on business hours, escalation, customer portal, CSAT/NPS, knowledge base, warranties."""
+"""After-sales service module.
+
+Tickets and complaints, SLA on business hours, escalation, customer portal, CSAT/NPS, knowledge
+base, warranties.
+"""
 
 from flask_babel import lazy_gettext as _l
 
@@ -8,7 +12,10 @@ MANIFEST = Manifest(
     name="service",
     title=_l("After-sales service"),
     version="0.1.0",
-    description=_l("Tickets and complaints, SLA on business hours, escalation, customer portal, CSAT/NPS, knowledge base, warranties."),
+    description=_l(
+        "Tickets and complaints, SLA on business hours, escalation, customer portal, "
+        "CSAT/NPS, knowledge base, warranties."
+    ),
     depends=(),
     uses=('sales', 'loyalty'),
     permissions={
@@ -16,7 +23,11 @@ MANIFEST = Manifest(
         "service.manage": _l("Manage SLA, teams and the knowledge base"),
         "service.work": _l("Work on tickets"),
     },
-    menu=(MenuEntry("service.index", _l("After-sales service"), icon="headset", permission="service.view"),),
+    menu=(
+        MenuEntry(
+            "service.index", _l("After-sales service"), icon="headset", permission="service.view"
+        ),
+    ),
     scoped=True,
 )
 
