@@ -12,6 +12,7 @@ import argparse
 import http.cookiejar
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -57,6 +58,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     instance = tempfile.mkdtemp(prefix="peyvand-bench-")
@@ -75,17 +77,23 @@ def main() -> None:
             headers = {"User-Agent": USER_AGENT, **headers}
             return requests_per_second(base + path, headers, args.seconds, args.concurrency)
 
-    bare = rate("bench.apps:bare()", "/", {})
-    dashboard = rate("bench.apps:full()", "/", "session")
-    ungated = rate("bench.apps:ungated()", "/", "session")
-    api = rate("bench.apps:full()", "/api/v1/me", {"Authorization": f"Bearer {token}"})
+    runs: dict[str, list[float]] = {"bare": [], "dashboard": [], "ungated": [], "api": []}
+    for _ in range(args.rounds):  # interleaved rounds, medians: drift hits every variant alike
+        runs["bare"].append(rate("bench.apps:bare()", "/", {}))
+        runs["dashboard"].append(rate("bench.apps:full()", "/", "session"))
+        runs["ungated"].append(rate("bench.apps:ungated()", "/", "session"))
+        runs["api"].append(rate("bench.apps:full()", "/api/v1/me",
+                                {"Authorization": f"Bearer {token}"}))
+    bare, dashboard, ungated, api = (statistics.median(runs[k])
+                                     for k in ("bare", "dashboard", "ungated", "api"))
 
     gate_cost = 1 - dashboard / ungated
     print(f"bare Flask route:            {bare:9.0f} req/s (ceiling)")
     print(f"dashboard, signed in:        {dashboard:9.0f} req/s  ratio {dashboard / bare:.3f}")
     print(f"dashboard without the gates: {ungated:9.0f} req/s  ratio {ungated / bare:.3f}")
     print(f"API GET /api/v1/me (token):  {api:9.0f} req/s  ratio {api / bare:.3f}  (target >= 0.5)")
-    print(f"gate cost: {gate_cost:+.1%} of the dashboard's rate (target < 5%)")
+    print(f"gate cost: {gate_cost:+.1%} of the dashboard's rate (target < 5%); "
+          f"median of {args.rounds} interleaved rounds")
 
 
 if __name__ == "__main__":
