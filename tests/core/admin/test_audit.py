@@ -54,3 +54,17 @@ def test_audit_pages_newest_first(app, client, make_user, login):
     next_url = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
     second = re.findall(r"<bdi>(n:\d+)</bdi>", client.get(next_url).get_data(as_text=True))
     assert second == [f"n:{n:02d}" for n in range(9, -1, -1)]
+
+
+def test_a_created_row_is_audited_with_its_id(app, make_user):
+    user_id = make_user("new@example.ir", role="agent")
+    with app.app_context():
+        from sqlalchemy import select
+
+        from core.audit import AuditLog
+        from core.extensions import db
+
+        targets = set(db.session.execute(
+            select(AuditLog.target).where(AuditLog.action == "create")).scalars())
+    assert f"core_user:{user_id}" in targets
+    assert not any(t.endswith(":None") for t in targets)
