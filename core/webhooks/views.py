@@ -42,7 +42,7 @@ def _page(form: WebhookForm, created: WebhookEndpoint | None = None, status: int
     endpoints = db.session.execute(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).scalars()
     response = make_response(render_template(
         "webhooks/index.html", form=form, action=ActionForm(), created=created,
-        endpoints=list(endpoints)), status)
+        endpoints=list(endpoints), event_labels=dict(form.events.choices)), status)
     response.headers["Cache-Control"] = "no-store"
     return response
 

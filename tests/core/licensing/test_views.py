@@ -82,7 +82,7 @@ def test_modules_page_shows_state_reasons_and_seats(app, clock, admin, deploymen
     assert 'data-module="sales" data-loaded="yes" data-active="yes"' in html
     assert 'data-module="marketing" data-loaded="yes" data-active="no"' in html
     assert "not licensed: the license does not include this module" in html
-    assert "1 / 4" in html  # the admin holds a sales seat
+    assert "1 of 4" in html  # the admin holds a sales seat
     assert "0.1.0" in html
 
 
