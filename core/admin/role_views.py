@@ -62,8 +62,10 @@ def role_edit(role_id: int | None):
             status = 422
     elif request.method == "POST":
         status = 422
+    titles = {name: rules.area_title(name) for name in [g for g, _items in groups] + modules}
     return render_template("admin/role_edit.html", role=role, form=form, groups=groups,
-                           modules=modules, scopes=scopes, scope_choices=_scope_choices()), status
+                           modules=modules, scopes=scopes, scope_choices=_scope_choices(),
+                           titles=titles), status
 
 
 @bp.route("/roles/<int:role_id>/delete", methods=["POST"])

@@ -2,11 +2,26 @@
 
 from flask import Flask
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from core.admin.services import AdminError
 from core.auth.models import SCOPES, Role, Team, User
 from core.extensions import db
+
+# Core areas that group permissions and scopes; modules are named by their manifest title.
+CORE_AREA_TITLES = {"core": _l("General"), "customers": _l("Customers"),
+                    "analytics": _l("Analytics"), "admin": _l("Administration"), "api": _l("API")}
+
+
+def area_title(name: str) -> str:
+    """What people call a permission group or scoped area (its technical name as a last resort)."""
+    from core.modules import registry
+
+    if name in CORE_AREA_TITLES:
+        return str(CORE_AREA_TITLES[name])
+    manifest = registry().installed.get(name)
+    return str(manifest.title) if manifest else name
 
 
 def scoped_modules(app: Flask | None = None) -> list[str]:

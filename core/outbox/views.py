@@ -14,6 +14,7 @@ from core.outbox.relay import relay_job, retry, retry_all_dead, status_counts
 
 bp = Blueprint("outbox", __name__, url_prefix="/admin/outbox")
 PAGE_SIZE = 50
+KIND_LABELS = {"email": _l("Email"), "sms": _l("SMS"), "webhook": _l("Webhook")}
 
 
 def _int_arg(name: str) -> int | None:
@@ -47,6 +48,7 @@ def index():
     return render_template(
         "outbox/index.html", counts=status_counts(), messages=rows[:PAGE_SIZE], dead=dead,
         kinds=kinds, statuses=STATUSES, status=status, kind=kind, next_before=next_before,
+        kind_labels={k: str(v) for k, v in KIND_LABELS.items()},
     )
 
 
