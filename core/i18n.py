@@ -341,7 +341,10 @@ def request_cached(key: str, compute):
 def init_app(app: Flask) -> None:
     from core import money, tax, words  # noqa: F401 - tax registers its table
 
+    from core.translation import LocalDigitsDomain
+
     babel.init_app(app, locale_selector=select_locale)
+    babel.domain_instance = LocalDigitsDomain(domain="messages")  # numbers in locale digits
     app.jinja_env.globals.update(crm_locale=current_locale, crm_rtl=is_rtl)
     app.jinja_env.filters.update(
         digits=digits,

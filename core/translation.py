@@ -1,0 +1,42 @@
+"""Message formatting that shows numbers in the reader's digits.
+
+``_("%(count)d seats", count=3)`` would put a Latin "3" into a Persian sentence. This domain
+formats numeric variables with the current locale's digits (۳ in fa), so call sites and
+catalogs keep the ordinary gettext conventions.
+"""
+
+import re
+
+from flask_babel import Domain
+
+_NUMERIC = re.compile(r"%\((\w+)\)d")
+
+
+def _localise(message: str, variables: dict) -> str:
+    if not variables:
+        return message
+    from core.i18n import current_locale, to_persian_digits
+
+    if current_locale() == "fa":
+        numeric = {k for k, v in variables.items()
+                   if isinstance(v, int | float) and not isinstance(v, bool)}
+        if numeric:
+            message = _NUMERIC.sub(
+                lambda m: f"%({m.group(1)})s" if m.group(1) in numeric else m.group(0), message)
+            variables = {k: to_persian_digits(v) if k in numeric else v
+                         for k, v in variables.items()}
+    return message % variables
+
+
+class LocalDigitsDomain(Domain):
+    """The "messages" domain, with numbers in the locale's digits."""
+
+    def gettext(self, string, **variables):
+        return _localise(self.get_translations().ugettext(string), variables)
+
+    def ngettext(self, singular, plural, num, **variables):
+        variables.setdefault("num", num)
+        return _localise(self.get_translations().ungettext(singular, plural, num), variables)
+
+    def pgettext(self, context, string, **variables):
+        return _localise(self.get_translations().upgettext(context, string), variables)
