@@ -21,6 +21,7 @@ def create_app(config=None, **overrides) -> Flask:
         audit,
         auth,
         cli,
+        customers,
         database,
         events,
         i18n,
@@ -47,6 +48,7 @@ def create_app(config=None, **overrides) -> Flask:
     api.init_app(app)  # before modules: they add their API blueprints to it
     webhooks.init_app(app)
     admin.init_app(app)
+    customers.init_app(app)
     ui.init_app(app)
     cli.init_app(app)
     analytics.init_app(app)

@@ -1,0 +1,75 @@
+"""Customer forms (Flask-WTF): the customer record and a note."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from core.fields import JalaliDateField
+
+
+class CustomerForm(FlaskForm):
+    kind = RadioField(_l("Kind"), choices=[("person", _l("Person")),
+                                           ("organisation", _l("Organisation"))],
+                      default="person")
+    first_name = StringField(_l("First name"), validators=[Length(max=100)])
+    last_name = StringField(_l("Last name"), validators=[Length(max=100)])
+    legal_name = StringField(_l("Legal name"), validators=[Length(max=200)],
+                             description=_l("For organisations"))
+    display_name = StringField(_l("Display name"), validators=[Length(max=200)],
+                               description=_l("Leave empty to use the name above"))
+    national_code = StringField(_l("National code"), render_kw={"dir": "ltr"})
+    national_id = StringField(_l("National id"), render_kw={"dir": "ltr"})
+    economic_code = StringField(_l("Economic code"), render_kw={"dir": "ltr"})
+    mobiles = TextAreaField(_l("Mobiles"), description=_l("One per line"),
+                            render_kw={"dir": "ltr", "rows": 2})
+    phones = TextAreaField(_l("Phones"), description=_l("One per line"),
+                           render_kw={"dir": "ltr", "rows": 2})
+    emails = TextAreaField(_l("Emails"), description=_l("One per line"),
+                           render_kw={"dir": "ltr", "rows": 2})
+    birthday = JalaliDateField(_l("Birthday"), validators=[Optional()])
+    anniversary = JalaliDateField(_l("Wedding anniversary"), validators=[Optional()])
+    province = StringField(_l("Province"), validators=[Length(max=80)])
+    city = StringField(_l("City"), validators=[Length(max=80)])
+    line = StringField(_l("Address"), validators=[Length(max=300)])
+    postal_code = StringField(_l("Postal code"), render_kw={"dir": "ltr"})
+    source = StringField(_l("Source"), validators=[Length(max=80)],
+                         description=_l("Where the customer came from"))
+    owner_id = SelectField(_l("Owner"), coerce=int)
+    tags = StringField(_l("Tags"), description=_l("Separated by commas"))
+    consent_email = BooleanField(_l("Agrees to receive emails"))
+    consent_sms = BooleanField(_l("Agrees to receive text messages"))
+
+    SERVICE_FIELDS = ("kind", "first_name", "last_name", "legal_name", "display_name",
+                      "national_code", "national_id", "economic_code", "mobiles", "phones",
+                      "emails", "birthday", "anniversary", "source", "owner_id", "tags",
+                      "consent_email", "consent_sms")
+
+    def service_values(self) -> dict:
+        """The form's values as ``services.create_customer`` arguments."""
+        values = {name: getattr(self, name).data for name in self.SERVICE_FIELDS}
+        values["owner_id"] = values["owner_id"] or None
+        values["address"] = {k: getattr(self, k).data for k in
+                             ("province", "city", "line", "postal_code")}
+        return values
+
+    def fill_from(self, customer) -> None:
+        """Show an existing customer's values in the form."""
+        for name in self.SERVICE_FIELDS:
+            if name in ("mobiles", "phones", "emails"):
+                kind = name[:-1]
+                getattr(self, name).data = "\n".join(customer.values(kind))
+            elif name == "tags":
+                self.tags.data = ", ".join(t.name for t in customer.tags)
+            else:
+                getattr(self, name).data = getattr(customer, name)
+        self.owner_id.data = customer.owner_id or 0
+        if customer.addresses:
+            address = customer.addresses[0]
+            for name in ("province", "city", "line", "postal_code"):
+                getattr(self, name).data = getattr(address, name)
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=5000)],
+                         render_kw={"rows": 3})

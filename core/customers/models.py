@@ -1,0 +1,161 @@
+"""Customers: people and organisations, their contact points, addresses, tags and notes."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.database import utcnow
+from core.extensions import db
+
+KINDS = ("person", "organisation")
+CONTACT_KINDS = ("mobile", "phone", "email")
+FIELD_TYPES = ("text", "number", "date", "choice", "bool")
+
+customer_tags = Table(
+    "core_customer_tag", db.metadata,
+    Column("customer_id", ForeignKey("core_customer.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("core_tag.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Tag(db.Model):
+    """A label customers can carry ("VIP", "Isfahan fair 1403")."""
+
+    __tablename__ = "core_tag"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+
+
+class Customer(db.Model):
+    """A person or an organisation the company deals with: the record every module shares."""
+
+    __tablename__ = "core_customer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12), default="person")
+    display_name: Mapped[str] = mapped_column(String(200))
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    legal_name: Mapped[str] = mapped_column(String(200), default="")
+    national_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    national_id: Mapped[str | None] = mapped_column(String(11), index=True)
+    economic_code: Mapped[str | None] = mapped_column(String(14))
+    birthday: Mapped[date | None] = mapped_column(Date)
+    anniversary: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(80), default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("core_team.id"), index=True)
+    consent_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_sms: Mapped[bool] = mapped_column(Boolean, default=False)
+    custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    search_key: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 onupdate=utcnow)
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    owner = relationship("User", foreign_keys=[owner_id], lazy="joined")
+    team = relationship("Team", foreign_keys=[team_id])
+    contacts: Mapped[list["ContactPoint"]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan",
+        order_by="(ContactPoint.kind, ContactPoint.primary.desc(), ContactPoint.id)")
+    addresses: Mapped[list["Address"]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan", order_by="Address.id")
+    tags: Mapped[list[Tag]] = relationship(secondary=customer_tags, order_by=Tag.name)
+
+    def values(self, kind: str) -> list[str]:
+        """The contact values of one kind ("mobile", "phone", "email"), primary first."""
+        return [c.value for c in self.contacts if c.kind == kind]
+
+    @property
+    def mobile(self) -> str | None:
+        return next(iter(self.values("mobile")), None)
+
+    @property
+    def email(self) -> str | None:
+        return next(iter(self.values("email")), None)
+
+
+class ContactPoint(db.Model):
+    """One way to reach a customer: a mobile (+989...), a phone or an email (lowercase)."""
+
+    __tablename__ = "core_contact_point"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("core_customer.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    value: Mapped[str] = mapped_column(String(200), index=True)
+    label: Mapped[str] = mapped_column(String(80), default="")
+    primary: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+
+class Address(db.Model):
+    """A postal address of a customer."""
+
+    __tablename__ = "core_address"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("core_customer.id", ondelete="CASCADE"), index=True)
+    province: Mapped[str] = mapped_column(String(80), default="")
+    city: Mapped[str] = mapped_column(String(80), default="")
+    line: Mapped[str] = mapped_column(String(300), default="")
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+
+    customer: Mapped[Customer] = relationship(back_populates="addresses")
+
+
+class Affiliation(db.Model):
+    """A person who works at an organisation, in a role ("purchasing manager")."""
+
+    __tablename__ = "core_affiliation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("core_customer.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("core_customer.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(120), default="")
+
+    person: Mapped[Customer] = relationship(foreign_keys=[person_id])
+    organisation: Mapped[Customer] = relationship(foreign_keys=[organisation_id])
+
+
+class CustomField(db.Model):
+    """An admin-defined customer field; values live in ``Customer.custom[name]``."""
+
+    __tablename__ = "core_custom_field"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    label: Mapped[str] = mapped_column(String(120))
+    type: Mapped[str] = mapped_column(String(10), default="text")
+    choices: Mapped[list] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Note(db.Model):
+    """A free-text note about a customer, shown on its timeline."""
+
+    __tablename__ = "core_customer_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("core_customer.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 index=True)
+
+    author = relationship("User", lazy="joined")
