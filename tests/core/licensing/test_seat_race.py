@@ -12,7 +12,7 @@ from tests.conftest import PG_URL, _drop_schema, _fresh_postgres_schema
 ROUNDS = 10
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def race_app(request, tmp_path):
     """An app on a file SQLite database, or on a fresh PostgreSQL schema."""
     if request.param == "sqlite":
