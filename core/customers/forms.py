@@ -1,11 +1,13 @@
-"""Customer forms (Flask-WTF): the customer record and a note."""
+"""Customer forms (Flask-WTF): the customer record (with its custom fields) and a note."""
+
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from core.fields import JalaliDateField
+from core.fields import DigitsIntegerField, JalaliDateField
 
 
 class CustomerForm(FlaskForm):
@@ -40,6 +42,8 @@ class CustomerForm(FlaskForm):
     consent_email = BooleanField(_l("Agrees to receive emails"))
     consent_sms = BooleanField(_l("Agrees to receive text messages"))
 
+    custom_names: tuple[str, ...] = ()
+
     SERVICE_FIELDS = ("kind", "first_name", "last_name", "legal_name", "display_name",
                       "national_code", "national_id", "economic_code", "mobiles", "phones",
                       "emails", "birthday", "anniversary", "source", "owner_id", "tags",
@@ -51,6 +55,8 @@ class CustomerForm(FlaskForm):
         values["owner_id"] = values["owner_id"] or None
         values["address"] = {k: getattr(self, k).data for k in
                              ("province", "city", "line", "postal_code")}
+        values["custom"] = {name: getattr(self, "custom_" + name).data
+                            for name in self.custom_names}
         return values
 
     def fill_from(self, customer) -> None:
@@ -64,10 +70,35 @@ class CustomerForm(FlaskForm):
             else:
                 getattr(self, name).data = getattr(customer, name)
         self.owner_id.data = customer.owner_id or 0
+        for name in self.custom_names:
+            value = (customer.custom or {}).get(name)
+            field = getattr(self, "custom_" + name)
+            field.data = date.fromisoformat(value) if value and isinstance(
+                field, JalaliDateField) else value
         if customer.addresses:
             address = customer.addresses[0]
             for name in ("province", "city", "line", "postal_code"):
                 getattr(self, name).data = getattr(address, name)
+
+
+def _custom_field(definition):
+    label = definition.label
+    if definition.type == "number":
+        return DigitsIntegerField(label, validators=[Optional()])
+    if definition.type == "date":
+        return JalaliDateField(label, validators=[Optional()])
+    if definition.type == "bool":
+        return BooleanField(label)
+    if definition.type == "choice":
+        return SelectField(label, choices=[("", "—")] + [(c, c) for c in definition.choices])
+    return StringField(label, validators=[Length(max=500)])
+
+
+def customer_form(definitions) -> CustomerForm:
+    """A CustomerForm with one more field per custom field definition (``custom_<name>``)."""
+    extra = {"custom_" + d.name: _custom_field(d) for d in definitions}
+    extra["custom_names"] = tuple(d.name for d in definitions)
+    return type("CustomerFormWithCustom", (CustomerForm,), extra)()
 
 
 class NoteForm(FlaskForm):

@@ -13,7 +13,15 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from core.customers.custom_fields import clean_custom
-from core.customers.models import KINDS, Address, ContactPoint, Customer, Note, Tag
+from core.customers.models import (
+    KINDS,
+    Address,
+    Affiliation,
+    ContactPoint,
+    Customer,
+    Note,
+    Tag,
+)
 from core.events import customer_created, customer_updated, emit
 from core.extensions import db
 from core.validators import (
@@ -249,3 +257,30 @@ def add_note(customer: Customer, body: str, *, by=None) -> Note:
     db.session.add(note)
     db.session.flush()
     return note
+
+
+def affiliate(person: Customer, organisation: Customer, role: str = "") -> Affiliation:
+    """Record that ``person`` works at ``organisation`` (in ``role``); updates the role if so."""
+    if person.kind != "person" or organisation.kind != "organisation":
+        raise CustomerError({"organisation": _("A person can work at an organisation, "
+                                               "not the other way round.")})
+    link = db.session.execute(select(Affiliation).where(
+        Affiliation.person_id == person.id,
+        Affiliation.organisation_id == organisation.id)).scalar()
+    if link is None:
+        link = Affiliation(person_id=person.id, organisation_id=organisation.id)
+        db.session.add(link)
+    link.role = (role or "").strip()
+    db.session.flush()
+    return link
+
+
+def affiliations_of(customer: Customer) -> list[tuple[str, Customer]]:
+    """(role, other side) for each organisation a person works at, or person at an org."""
+    if customer.kind == "organisation":
+        column, other = Affiliation.organisation_id, Affiliation.person
+    else:
+        column, other = Affiliation.person_id, Affiliation.organisation
+    links = db.session.execute(select(Affiliation).where(column == customer.id)
+                               .order_by(Affiliation.id)).scalars()
+    return [(link.role, getattr(link, other.key)) for link in links]

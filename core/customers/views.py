@@ -1,5 +1,7 @@
 """Customer pages: the list with search and filters, the form, and the customer 360 page."""
 
+from datetime import date
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -7,9 +9,10 @@ from sqlalchemy import select
 
 from core.auth.models import User
 from core.auth.permissions import require_permission
-from core.auth.scope import get_scoped_or_404
+from core.auth.scope import get_scoped_or_404, scoped
 from core.customers import services
-from core.customers.forms import CustomerForm, NoteForm
+from core.customers.custom_fields import definitions
+from core.customers.forms import CustomerForm, NoteForm, customer_form
 from core.customers.models import Customer, Tag
 from core.customers.search import search
 from core.customers.timeline import timeline
@@ -43,7 +46,7 @@ def index():
 
 
 def _form(customer: Customer | None = None) -> CustomerForm:
-    form = CustomerForm()
+    form = customer_form(definitions())
     form.owner_id.choices = [(0, _("Nobody"))] + [(u.id, u.name or u.email) for u in _users()]
     if customer is not None and request.method == "GET":
         form.fill_from(customer)
@@ -64,7 +67,7 @@ def _save(form: CustomerForm, customer: Customer | None):
     except services.CustomerError as exc:
         db.session.rollback()
         for name, message in exc.errors.items():
-            field = getattr(form, name, None)
+            field = getattr(form, name.replace("custom.", "custom_"), None)
             if field is not None:
                 field.errors = [*field.errors, message]
             else:
@@ -103,8 +106,45 @@ def edit(customer_id: int):
 def show(customer_id: int):
     """The customer 360 page: profile, contact points and the timeline of every module."""
     customer = get_scoped_or_404(Customer, customer_id, "customers")
+    custom = [(d, _shown(d, customer.custom[d.name])) for d in definitions()
+              if (customer.custom or {}).get(d.name) not in (None, "")]
     return render_template("customers/show.html", customer=customer, note_form=NoteForm(),
-                           entries=timeline(customer))
+                           entries=timeline(customer), custom=custom,
+                           affiliations=_visible_affiliations(customer),
+                           duplicates=_visible_duplicates(customer))
+
+
+def _shown(definition, value):
+    """A stored custom value ready for the template filters (dates as ``date``)."""
+    return date.fromisoformat(value) if definition.type == "date" else value
+
+
+def _visible(ids) -> set[int]:
+    """Which of these customer ids the current user may see."""
+    if not ids:
+        return set()
+    stmt = scoped(select(Customer.id).where(Customer.id.in_(ids)), Customer, "customers")
+    return set(db.session.execute(stmt).scalars())
+
+
+def _visible_affiliations(customer: Customer) -> list[tuple]:
+    """(role, other customer) pairs of the people/organisations linked to ``customer``."""
+    pairs = services.affiliations_of(customer)
+    allowed = _visible({other.id for _role, other in pairs})
+    return [(role, other) for role, other in pairs if other.id in allowed]
+
+
+def _visible_duplicates(customer: Customer) -> list[Customer]:
+    """Other customers the user may see that share a mobile, email or national code."""
+    found = []
+    for kind in ("mobile", "email"):
+        for value in customer.values(kind):
+            found += services.find_duplicates_for(**{kind: value}, exclude_id=customer.id)
+    if customer.national_code:
+        found += services.find_duplicates_for(national_code=customer.national_code,
+                                              exclude_id=customer.id)
+    allowed = _visible({c.id for c in found})
+    return sorted({c for c in found if c.id in allowed}, key=lambda c: c.id)
 
 
 @bp.route("/<int:customer_id>/notes", methods=["POST"])

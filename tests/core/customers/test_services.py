@@ -148,3 +148,14 @@ def test_custom_fields_are_checked_against_their_definitions(ctx):
 @given(st.text(alphabet="علیكريميکیی\u200c ۰۱۲9", max_size=20))
 def test_normalised_query_matches_its_own_key(text):
     assert normalize(normalize(text)) == normalize(text)
+
+
+def test_only_a_person_works_at_an_organisation(ctx):
+    person = services.create_customer(first_name="علی")
+    org = services.create_customer(kind="organisation", legal_name="پیوند")
+    link = services.affiliate(person, org, "مدیر")
+    assert services.affiliate(person, org, "مدیرعامل").id == link.id
+    assert services.affiliations_of(person) == [("مدیرعامل", org)]
+    assert services.affiliations_of(org) == [("مدیرعامل", person)]
+    with pytest.raises(services.CustomerError):
+        services.affiliate(org, person)

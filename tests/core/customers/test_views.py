@@ -125,3 +125,54 @@ def test_persian_pages_show_no_latin_words_or_digits(app, admin, make_customer):
         response = admin.get(path)
         assert response.status_code == 200
         assert latin_in(response.get_data(as_text=True)) == [], path
+
+
+def test_custom_fields_show_in_the_form_and_on_the_360_page(app, admin):
+    from core.customers.custom_fields import define_field
+
+    with app.app_context():
+        define_field("since", "مشتری از", "date")
+        define_field("size", "اندازه", "choice", ["کوچک", "بزرگ"])
+        define_field("staff", "کارکنان", "number")
+        db.session.commit()
+    page = admin.get("/customers/new")
+    assert 'name="custom_since"' in page.get_data(as_text=True)
+    response = admin.post("/customers/new", data={
+        "csrf_token": csrf_from(page), "kind": "organisation", "legal_name": "شرکت نمونه",
+        "owner_id": "0", "custom_since": "۱۴۰۲/۰۱/۰۱", "custom_size": "بزرگ",
+        "custom_staff": "۱٬۲۰۰"})
+    assert response.status_code == 302, response.data[-3000:]
+    with app.app_context():
+        customer = db.session.query(Customer).one()
+        assert customer.custom == {"since": "2023-03-21", "size": "بزرگ", "staff": 1200}
+    html = admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert "۱۴۰۲/۰۱/۰۱" in html and "۱٬۲۰۰" in html and "بزرگ" in html
+    edit = admin.get(f"/customers/{customer.id}/edit").get_data(as_text=True)
+    assert 'value="۱۴۰۲/۰۱/۰۱"' in edit
+
+
+def test_360_page_shows_affiliations_and_possible_duplicates(app, admin, make_customer):
+    from core.customers import services
+
+    person = make_customer(first_name="علی", mobiles=["09121234567"])
+    twin = make_customer(first_name="علی‌رضا", mobiles=["0912 123 4567"])
+    org = make_customer(kind="organisation", legal_name="شرکت پیوند")
+    with app.app_context():
+        services.affiliate(db.session.get(Customer, person), db.session.get(Customer, org),
+                           "مدیر خرید")
+        db.session.commit()
+    html = admin.get(f"/customers/{person}").get_data(as_text=True)
+    assert f'data-affiliation="{org}"' in html and "مدیر خرید" in html
+    assert f'data-duplicate="{twin}"' in html
+    org_html = admin.get(f"/customers/{org}").get_data(as_text=True)
+    assert f'data-affiliation="{person}"' in org_html and "data-duplicates" not in org_html
+
+
+def test_an_agent_sees_no_duplicates_or_affiliations_outside_their_scope(
+        app, client, make_user, make_customer, login):
+    make_user("a@example.ir", role="agent")
+    make_user("b@example.ir", role="agent")
+    mine = make_customer("a@example.ir", first_name="من", mobiles=["09121234567"])
+    make_customer("b@example.ir", first_name="دیگری", mobiles=["09121234567"])
+    login("a@example.ir")
+    assert "data-duplicate" not in client.get(f"/customers/{mine}").get_data(as_text=True)
