@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 
 def init_app(app: Flask) -> None:
-    from core.customers import api, keys, models, timeline, views  # noqa: F401 - tables
+    from core.customers import api, export, keys, models, timeline, views  # noqa: F401
     from core.extensions import api as rest
     from core.modules import MenuEntry
     from core.ui import add_core_menu

@@ -31,13 +31,18 @@ def _int_args(name: str) -> list[int]:
     return [int(v) for v in request.args.getlist(name) if v.isdigit()]
 
 
+def list_filters() -> dict:
+    """The list filters in the query string: tag ids, owner id, kind."""
+    owner = _int_args("owner")
+    return {"tag": _int_args("tag"), "owner": owner[0] if owner else None,
+            "kind": request.args.get("kind") or None}
+
+
 @bp.route("/")
 @require_permission("customers.view")
 def index():
     """Customers the user may see: search, tag and owner filters, sorting, pages."""
-    owner = _int_args("owner")
-    filters = {"tag": _int_args("tag"), "owner": owner[0] if owner else None,
-               "kind": request.args.get("kind") or None}
+    filters = list_filters()
     stmt, sort, columns = search(request.args.get("q", ""), filters, request.args.get("sort"))
     page = request_page(stmt, columns)
     tags = list(db.session.execute(select(Tag).order_by(Tag.name)).scalars())
