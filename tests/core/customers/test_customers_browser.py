@@ -22,7 +22,7 @@ def test_create_find_and_open_a_customer_in_persian(browser_page, live_server, m
     page.click("form.crm-customer-form button[type=submit]")
     page.wait_for_selector("[data-profile]")
     assert page.locator("[data-birthday]").inner_text().strip() == "۱۳۷۰/۰۵/۱۲"
-    assert "+۹۸۹۱۲۳۴۵۶۷۸۹" in page.locator("[data-contacts]").inner_text()
+    assert "۰۹۱۲ ۳۴۵ ۶۷۸۹" in page.locator("[data-contacts]").inner_text()
     assert page.locator("[data-entry=audit]").count() >= 1
 
     page.goto(live_server("/customers/"))

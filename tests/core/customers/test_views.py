@@ -36,7 +36,7 @@ def test_create_a_person_with_a_jalali_birthday_through_the_form(app, admin):
         customer_id = customer.id
     assert response.headers["Location"].endswith(f"/customers/{customer_id}")
     show = admin.get(f"/customers/{customer_id}").get_data(as_text=True)
-    assert "۱۳۷۰/۰۵/۱۲" in show and "+۹۸۹۱۲۳۴۵۶۷۸۹" in show
+    assert "۱۳۷۰/۰۵/۱۲" in show and "۰۹۱۲ ۳۴۵ ۶۷۸۹" in show
     listing = admin.get("/customers/?q=علی کریمی").get_data(as_text=True)
     assert f'data-customer="{customer_id}"' in listing
     assert 'data-customer=' not in admin.get("/customers/?q=حسین").get_data(as_text=True)
