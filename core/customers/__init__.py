@@ -17,7 +17,15 @@ def local_mobile(value: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from core.customers import api, export, keys, models, timeline, views  # noqa: F401
+    from core.customers import (  # noqa: F401 - tables and routes
+        api,
+        export,
+        keys,
+        models,
+        task_views,
+        timeline,
+        views,
+    )
     from core.extensions import api as rest
     from core.modules import MenuEntry
     from core.ui import add_core_menu
@@ -28,4 +36,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     rest.register_blueprint(api.bp, app=app)
     add_core_menu(app, MenuEntry("customers.index", _l("Customers"), icon="people",
+                                 permission="customers.view"))
+    add_core_menu(app, MenuEntry("customers.agenda", _l("My day"), icon="calendar-check",
                                  permission="customers.view"))

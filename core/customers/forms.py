@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from core.fields import DigitsIntegerField, JalaliDateField
+from core.fields import DigitsIntegerField, JalaliDateField, JalaliDateTimeField
 
 
 class CustomerForm(FlaskForm):
@@ -102,5 +102,13 @@ def customer_form(definitions) -> CustomerForm:
 
 
 class NoteForm(FlaskForm):
+    kind = RadioField(_l("What"), choices=[("note", _l("Note")), ("call", _l("Phone call"))],
+                      default="note")
     body = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=5000)],
                          render_kw={"rows": 3})
+
+
+class TaskForm(FlaskForm):
+    title = StringField(_l("Task"), validators=[DataRequired(), Length(max=200)])
+    due_at = JalaliDateTimeField(_l("Due"), validators=[Optional()])
+    assignee_id = SelectField(_l("For"), coerce=int)

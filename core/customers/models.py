@@ -147,10 +147,11 @@ class CustomField(db.Model):
 
 
 class Note(db.Model):
-    """A free-text note about a customer, shown on its timeline."""
+    """A free-text note or a logged phone call about a customer, shown on its timeline."""
 
     __tablename__ = "core_customer_note"
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default="note")  # note | call
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("core_customer.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
@@ -159,3 +160,21 @@ class Note(db.Model):
                                                  index=True)
 
     author = relationship("User", lazy="joined")
+
+
+class Task(db.Model):
+    """Something to do for a customer, by someone, by a date (shown in "my day")."""
+
+    __tablename__ = "core_customer_task"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("core_customer.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    customer: Mapped[Customer] = relationship()
+    assignee = relationship("User", foreign_keys=[assignee_id], lazy="joined")

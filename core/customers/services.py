@@ -248,12 +248,15 @@ def find_duplicates_for(*, mobile: str | None = None, email: str | None = None,
     return list(db.session.execute(stmt).unique().scalars())
 
 
-def add_note(customer: Customer, body: str, *, by=None) -> Note:
-    """A note on the customer's timeline; an empty note is refused."""
+def add_note(customer: Customer, body: str, *, by=None, kind: str = "note") -> Note:
+    """A note (or, with ``kind="call"``, a logged call) on the customer's timeline."""
     body = (body or "").strip()
     if not body:
         raise CustomerError({"body": _("Write something in the note.")})
-    note = Note(customer_id=customer.id, body=body, author_id=getattr(by, "id", None))
+    if kind not in ("note", "call"):
+        raise CustomerError({"kind": _("A note is a note or a call.")})
+    note = Note(customer_id=customer.id, body=body, author_id=getattr(by, "id", None),
+                kind=kind)
     db.session.add(note)
     db.session.flush()
     return note

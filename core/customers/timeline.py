@@ -62,10 +62,14 @@ def note_entries(customer: Customer) -> list[TimelineEntry]:
     """The customer's notes."""
     notes = db.session.execute(select(Note).where(Note.customer_id == customer.id)
                                .order_by(Note.created_at.desc()).limit(200)).scalars()
-    return [TimelineEntry(at=n.created_at, kind="note",
-                          title=_("Note by %(name)s",
-                                  name=n.author.name or n.author.email if n.author else "—"),
-                          detail=n.body) for n in notes]
+    def title(note):
+        name = (note.author.name or note.author.email) if note.author else "—"
+        if note.kind == "call":
+            return _("Call logged by %(name)s", name=name)
+        return _("Note by %(name)s", name=name)
+
+    return [TimelineEntry(at=n.created_at, kind=n.kind, title=title(n), detail=n.body)
+            for n in notes]
 
 
 def audit_entries(customer: Customer) -> list[TimelineEntry]:
@@ -79,5 +83,8 @@ def audit_entries(customer: Customer) -> list[TimelineEntry]:
 
 
 def init_app(app: Flask) -> None:
+    from core.customers.tasks import task_entries
+
     add_provider(app, note_entries)
     add_provider(app, audit_entries)
+    add_provider(app, task_entries)

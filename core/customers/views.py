@@ -113,7 +113,10 @@ def show(customer_id: int):
     customer = get_scoped_or_404(Customer, customer_id, "customers")
     custom = [(d, _shown(d, customer.custom[d.name])) for d in definitions()
               if (customer.custom or {}).get(d.name) not in (None, "")]
+    from core.customers.task_views import open_tasks, task_form
+
     return render_template("customers/show.html", customer=customer, note_form=NoteForm(),
+                           task_form=task_form(), tasks=open_tasks(customer),
                            entries=timeline(customer), custom=custom,
                            affiliations=_visible_affiliations(customer),
                            duplicates=_visible_duplicates(customer))
@@ -159,7 +162,7 @@ def add_note(customer_id: int):
     customer = get_scoped_or_404(Customer, customer_id, "customers")
     form = NoteForm()
     if form.validate_on_submit():
-        services.add_note(customer, form.body.data, by=current_user)
+        services.add_note(customer, form.body.data, by=current_user, kind=form.kind.data)
         db.session.commit()
         flash(_("Note added."), "success")
     else:
