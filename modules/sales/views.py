@@ -1,10 +1,19 @@
 """Sales pages."""
 
 from flask import Blueprint, render_template
+from flask_babel import lazy_gettext as _l
 
 from core.auth.permissions import require_permission
 
 bp = Blueprint("sales", __name__, url_prefix="/sales", template_folder="templates")
+
+OFFERS = (
+    _l("Products, services and price lists"),
+    _l("Pipelines with a kanban board"),
+    _l("Quotes with Persian PDFs"),
+    _l("Invoices, credit notes and payments"),
+    _l("Cross-sell, up-sell and forecasts"),
+)
 
 
 @bp.route("/")
@@ -13,4 +22,4 @@ def index():
     """What the sales module offers."""
     from modules.sales import MANIFEST
 
-    return render_template("sales/index.html", manifest=MANIFEST)
+    return render_template("core/module_index.html", manifest=MANIFEST, offers=OFFERS)

@@ -5,27 +5,9 @@ from datetime import date, timedelta
 import pytest
 
 from tests.browser import assert_clean, shot, sign_in
-from tests.core.licensing.helpers import BASE, ROOT_PUBLIC, Clock, license_text
+from tests.core.licensing.helpers import BASE, license_text
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def app_overrides():
-    return {"CRM_LICENSE_ROOT_KEYS": [ROOT_PUBLIC]}
-
-
-@pytest.fixture
-def clock(app):
-    from core.database import set_setting
-    from core.extensions import db
-
-    tick = Clock(BASE)
-    app.config["CRM_NOW"] = tick
-    with app.app_context():
-        set_setting("deployment.initialised_at", BASE.isoformat())
-        db.session.commit()
-    return tick
 
 
 def _install(app, text):

@@ -1,0 +1,3 @@
+"""Journeys run with the licensing tests' own vendor key and movable clock."""
+
+from tests.core.licensing.conftest import app_overrides, clock  # noqa: F401 - fixtures
