@@ -64,3 +64,20 @@ def fit_command(path: str, until: date, unit: str, as_json: bool) -> None:
 
 def _se(names, values):
     return None if values is None else dict(zip(names, values, strict=True))
+
+
+@analytics_cli.command("recompute")
+@click.option("--until", default=None, callback=lambda ctx, param, value:
+              None if value is None else _until(ctx, param, value),
+              help="Score as of this day, YYYY-MM-DD (default: today, Iran time).")
+def recompute_command(until: date | None) -> None:
+    """Recompute every customer's RFM segment and lifetime value from the purchases."""
+    from core.analytics.jobs import recompute_scores
+
+    summary = recompute_scores(until)
+    click.echo(f"Scored {summary['customers']} customers as of {summary['until']}.")
+    if summary["fit_error"]:
+        click.echo(f"Lifetime value not fitted: {summary['fit_error']}")
+    if summary["pareto"]:
+        click.echo(f"Top {summary['pareto']['top']:.0%} of customers bring "
+                   f"{summary['pareto']['top_share']:.1%} of revenue.")
