@@ -1,7 +1,8 @@
 """Audit log page: filters by user, action, target text and Jalali date range; newest first."""
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import jdatetime
 
@@ -27,7 +28,8 @@ def test_audit_filters(app, client, make_user, login):
     assert _rows(client.get("/admin/audit?target=invoice:43")) == ["invoice.void"]
     by_agent = _rows(client.get(f"/admin/audit?user={agent}"))
     assert set(by_agent) == {"invoice.post", "invoice.void"}
-    today = jdatetime.date.fromgregorian(date=datetime.now(UTC).date())
+    # "today" is the Tehran day: after 20:30 UTC it is already tomorrow in Tehran
+    today = jdatetime.date.fromgregorian(date=datetime.now(ZoneInfo("Asia/Tehran")).date())
     in_range = client.get(f"/admin/audit?action=customer.&start={today:%Y/%m/%d}"
                           f"&end={today:%Y/%m/%d}")
     assert _rows(in_range) == ["customer.merge"]
