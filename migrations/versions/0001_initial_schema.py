@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:51:15.083093
+Create Date: 2026-11-25 20:52:25.169851
 
 """
 from alembic import op
@@ -32,6 +32,36 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_core_audit_log_action'), ['action'], unique=False)
         batch_op.create_index(batch_op.f('ix_core_audit_log_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_core_audit_log_user_id'), ['user_id'], unique=False)
+
+    op.create_table('core_custom_field',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=60), nullable=False),
+    sa.Column('label', sa.String(length=120), nullable=False),
+    sa.Column('type', sa.String(length=10), nullable=False),
+    sa.Column('choices', sa.JSON(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_custom_field')),
+    sa.UniqueConstraint('name', name=op.f('uq_core_custom_field_name'))
+    )
+    op.create_table('core_customer_score',
+    sa.Column('customer_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('recency_days', sa.Integer(), nullable=False),
+    sa.Column('frequency', sa.Integer(), nullable=False),
+    sa.Column('monetary', sa.BigInteger(), nullable=False),
+    sa.Column('r_score', sa.SmallInteger(), nullable=False),
+    sa.Column('f_score', sa.SmallInteger(), nullable=False),
+    sa.Column('m_score', sa.SmallInteger(), nullable=False),
+    sa.Column('segment', sa.String(length=24), nullable=False),
+    sa.Column('p_alive', sa.Float(), nullable=True),
+    sa.Column('expected_purchases_90d', sa.Float(), nullable=True),
+    sa.Column('predicted_value_90d', sa.Float(), nullable=True),
+    sa.Column('priority', sa.Float(), nullable=True),
+    sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_core_customer_score'))
+    )
+    with op.batch_alter_table('core_customer_score', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_core_customer_score_priority'), ['priority'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_customer_score_segment'), ['segment'], unique=False)
 
     op.create_table('core_idempotency_key',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -163,6 +193,12 @@ def upgrade():
     sa.Column('value', sa.JSON(), nullable=True),
     sa.PrimaryKeyConstraint('key', name=op.f('pk_core_setting'))
     )
+    op.create_table('core_tag',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_tag')),
+    sa.UniqueConstraint('name', name=op.f('uq_core_tag_name'))
+    )
     op.create_table('core_tax_rate',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('category', sa.String(length=40), nullable=False),
@@ -226,6 +262,39 @@ def upgrade():
     with op.batch_alter_table('core_api_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_core_api_token_user_id'), ['user_id'], unique=False)
 
+    op.create_table('core_customer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('display_name', sa.String(length=200), nullable=False),
+    sa.Column('first_name', sa.String(length=100), nullable=False),
+    sa.Column('last_name', sa.String(length=100), nullable=False),
+    sa.Column('legal_name', sa.String(length=200), nullable=False),
+    sa.Column('national_code', sa.String(length=10), nullable=True),
+    sa.Column('national_id', sa.String(length=11), nullable=True),
+    sa.Column('economic_code', sa.String(length=14), nullable=True),
+    sa.Column('birthday', sa.Date(), nullable=True),
+    sa.Column('anniversary', sa.Date(), nullable=True),
+    sa.Column('source', sa.String(length=80), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('consent_email', sa.Boolean(), nullable=False),
+    sa.Column('consent_sms', sa.Boolean(), nullable=False),
+    sa.Column('custom', sa.JSON(), nullable=False),
+    sa.Column('search_key', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('anonymised_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_core_customer_owner_id_core_user')),
+    sa.ForeignKeyConstraint(['team_id'], ['core_team.id'], name=op.f('fk_core_customer_team_id_core_team')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_customer'))
+    )
+    with op.batch_alter_table('core_customer', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_core_customer_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_customer_national_code'), ['national_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_customer_national_id'), ['national_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_customer_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_customer_team_id'), ['team_id'], unique=False)
+
     op.create_table('core_seat',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -238,15 +307,155 @@ def upgrade():
     with op.batch_alter_table('core_seat', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_core_seat_module'), ['module'], unique=False)
 
+    op.create_table('core_address',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('province', sa.String(length=80), nullable=False),
+    sa.Column('city', sa.String(length=80), nullable=False),
+    sa.Column('line', sa.String(length=300), nullable=False),
+    sa.Column('postal_code', sa.String(length=10), nullable=True),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_core_address_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_address'))
+    )
+    with op.batch_alter_table('core_address', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_core_address_customer_id'), ['customer_id'], unique=False)
+
+    op.create_table('core_affiliation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('organisation_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=120), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['core_customer.id'], name=op.f('fk_core_affiliation_organisation_id_core_customer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['core_customer.id'], name=op.f('fk_core_affiliation_person_id_core_customer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_affiliation'))
+    )
+    with op.batch_alter_table('core_affiliation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_core_affiliation_organisation_id'), ['organisation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_affiliation_person_id'), ['person_id'], unique=False)
+
+    op.create_table('core_contact_point',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('value', sa.String(length=200), nullable=False),
+    sa.Column('label', sa.String(length=80), nullable=False),
+    sa.Column('primary', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_core_contact_point_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_contact_point'))
+    )
+    with op.batch_alter_table('core_contact_point', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_core_contact_point_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_contact_point_value'), ['value'], unique=False)
+
+    op.create_table('core_customer_note',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['core_user.id'], name=op.f('fk_core_customer_note_author_id_core_user')),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_core_customer_note_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_customer_note'))
+    )
+    with op.batch_alter_table('core_customer_note', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_core_customer_note_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_customer_note_customer_id'), ['customer_id'], unique=False)
+
+    op.create_table('core_customer_tag',
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('tag_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_core_customer_tag_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tag_id'], ['core_tag.id'], name=op.f('fk_core_customer_tag_tag_id_core_tag'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('customer_id', 'tag_id', name=op.f('pk_core_customer_tag'))
+    )
+    op.create_table('core_customer_task',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('assignee_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['assignee_id'], ['core_user.id'], name=op.f('fk_core_customer_task_assignee_id_core_user')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_core_customer_task_created_by_id_core_user')),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_core_customer_task_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_customer_task'))
+    )
+    with op.batch_alter_table('core_customer_task', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_core_customer_task_assignee_id'), ['assignee_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_customer_task_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_customer_task_due_at'), ['due_at'], unique=False)
+
+    op.create_table('core_purchase',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('occurred_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('source', sa.String(length=20), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=255), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_core_purchase_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_purchase')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_core_purchase_idempotency_key'))
+    )
+    with op.batch_alter_table('core_purchase', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_core_purchase_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_core_purchase_customer_occurred', ['customer_id', 'occurred_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_purchase_occurred_at'), ['occurred_at'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('core_purchase', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_purchase_occurred_at'))
+        batch_op.drop_index('ix_core_purchase_customer_occurred')
+        batch_op.drop_index(batch_op.f('ix_core_purchase_customer_id'))
+
+    op.drop_table('core_purchase')
+    with op.batch_alter_table('core_customer_task', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_customer_task_due_at'))
+        batch_op.drop_index(batch_op.f('ix_core_customer_task_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_core_customer_task_assignee_id'))
+
+    op.drop_table('core_customer_task')
+    op.drop_table('core_customer_tag')
+    with op.batch_alter_table('core_customer_note', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_customer_note_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_core_customer_note_created_at'))
+
+    op.drop_table('core_customer_note')
+    with op.batch_alter_table('core_contact_point', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_contact_point_value'))
+        batch_op.drop_index(batch_op.f('ix_core_contact_point_customer_id'))
+
+    op.drop_table('core_contact_point')
+    with op.batch_alter_table('core_affiliation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_affiliation_person_id'))
+        batch_op.drop_index(batch_op.f('ix_core_affiliation_organisation_id'))
+
+    op.drop_table('core_affiliation')
+    with op.batch_alter_table('core_address', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_address_customer_id'))
+
+    op.drop_table('core_address')
     with op.batch_alter_table('core_seat', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_seat_module'))
 
     op.drop_table('core_seat')
+    with op.batch_alter_table('core_customer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_customer_team_id'))
+        batch_op.drop_index(batch_op.f('ix_core_customer_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_core_customer_national_id'))
+        batch_op.drop_index(batch_op.f('ix_core_customer_national_code'))
+        batch_op.drop_index(batch_op.f('ix_core_customer_created_at'))
+
+    op.drop_table('core_customer')
     with op.batch_alter_table('core_api_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_api_token_user_id'))
 
@@ -255,6 +464,7 @@ def downgrade():
     op.drop_table('core_webhook_endpoint')
     op.drop_table('core_team')
     op.drop_table('core_tax_rate')
+    op.drop_table('core_tag')
     op.drop_table('core_setting')
     op.drop_table('core_role')
     with op.batch_alter_table('core_outbox', schema=None) as batch_op:
@@ -290,6 +500,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_core_idempotency_key_expires_at'))
 
     op.drop_table('core_idempotency_key')
+    with op.batch_alter_table('core_customer_score', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_customer_score_segment'))
+        batch_op.drop_index(batch_op.f('ix_core_customer_score_priority'))
+
+    op.drop_table('core_customer_score')
+    op.drop_table('core_custom_field')
     with op.batch_alter_table('core_audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_audit_log_user_id'))
         batch_op.drop_index(batch_op.f('ix_core_audit_log_at'))
