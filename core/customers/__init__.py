@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
         export,
         keys,
         models,
+        privacy,
         task_views,
         timeline,
         views,
