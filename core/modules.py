@@ -28,6 +28,7 @@ class MenuEntry:
     title: str
     icon: str = ""
     permission: str | None = None
+    main: bool = False  # core entries: in the main bar (customers) rather than under Settings
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ def init_app(app: Flask) -> None:
     from core.cli import crm
     from core.events import purchase_recorded
     from core.extensions import api
-    from core.ui import Widget, add_widget
+    from core.modules import MenuEntry
+    from core.ui import Widget, add_core_menu, add_widget
 
     if "analytics" not in crm.commands:
         crm.add_command(analytics_cli)
@@ -35,5 +36,7 @@ def init_app(app: Flask) -> None:
     if "analytics" not in app.blueprints:
         app.register_blueprint(bp)
         api.register_blueprint(api_bp, app=app)
+        add_core_menu(app, MenuEntry("analytics.dashboard", _l("Analytics"), icon="graph-up",
+                                     permission="analytics.view", main=True))
         add_widget(app, Widget("core", _l("Customer segments"), render_widget,
                                permission="analytics.view", order=50))

@@ -37,6 +37,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     rest.register_blueprint(api.bp, app=app)
     add_core_menu(app, MenuEntry("customers.index", _l("Customers"), icon="people",
-                                 permission="customers.view"))
+                                 permission="customers.view", main=True))
     add_core_menu(app, MenuEntry("customers.agenda", _l("My day"), icon="calendar-check",
-                                 permission="customers.view"))
+                                 permission="customers.view", main=True))
