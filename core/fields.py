@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from flask_babel import LazyString
 from flask_babel import gettext as _
-from wtforms.fields import Field, StringField
+from wtforms.fields import Field
 from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
@@ -126,32 +126,17 @@ class MoneyField(_TextField):
         return format_money(value, unit=self.unit or display_unit(), with_unit=False)
 
 
-class MobileField(StringField):
+class MobileField(_TextField):
     """An Iranian mobile number; ``data`` is canonical ``+989XXXXXXXXX``."""
 
-    def __init__(self, label=None, validators=None, **kwargs):
-        render_kw = {"dir": "ltr", "inputmode": "tel", "autocomplete": "tel",
-                     "placeholder": "0912 345 6789", **(kwargs.pop("render_kw", None) or {})}
-        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+    input_attrs = {"dir": "ltr", "inputmode": "tel", "autocomplete": "tel",
+                   "placeholder": "0912 345 6789"}
 
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "") or ""
-        if not text.strip():
-            self.data = None
-            return
-        try:
-            self.data = canonical_mobile(text)
-        except ValueError as exc:
-            self.data = None
-            raise ValueError(str(exc)) from exc
+    def parse(self, text: str) -> str:
+        return canonical_mobile(text)
 
-    def pre_validate(self, form) -> None:
-        _keep_parse_error(self)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return localize_digits(self.data) if self.data else ""
+    def show(self, value) -> str:
+        return localize_digits(value)
 
 
 def _keep_parse_error(field: Field) -> None:
