@@ -209,10 +209,11 @@ def seat_holders(module: str) -> list[User]:
 
 def user_query(*, search: str = "", role_id: int | None = None, team_id: int | None = None,
                active: bool | None = None):
-    """A ``select(User)`` filtered like the users list."""
+    """A ``select(User)`` filtered like the users list (seats loaded with the page)."""
     from sqlalchemy import or_
+    from sqlalchemy.orm import selectinload
 
-    stmt = select(User)
+    stmt = select(User).options(selectinload(User.seats))  # the list shows every user's seats
     if search:
         like = f"%{search.strip().lower()}%"
         stmt = stmt.where(or_(func.lower(User.email).like(like), func.lower(User.name).like(like)))
