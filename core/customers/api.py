@@ -31,8 +31,9 @@ class ContactSchema(ma.Schema):
     primary = ma.fields.Boolean()
 
 
-class CustomerIn(ma.Schema):
-    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
+class _CustomerFields(ma.Schema):
+    """The fields a customer has in and out of the API."""
+
     display_name = ma.fields.String()
     first_name = ma.fields.String()
     last_name = ma.fields.String()
@@ -47,6 +48,10 @@ class CustomerIn(ma.Schema):
     team_id = ma.fields.Integer(allow_none=True)
     consent_email = ma.fields.Boolean()
     consent_sms = ma.fields.Boolean()
+
+
+class CustomerIn(_CustomerFields):
+    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
     mobiles = ma.fields.List(ma.fields.String(), metadata={"description": "Any format"})
     phones = ma.fields.List(ma.fields.String())
     emails = ma.fields.List(ma.fields.String())
@@ -59,23 +64,9 @@ class CustomerChanges(CustomerIn):
     """The fields of a PATCH: any subset of CustomerIn."""
 
 
-class CustomerOut(ma.Schema):
+class CustomerOut(_CustomerFields):
     id = ma.fields.Integer()
     kind = ma.fields.String()
-    display_name = ma.fields.String()
-    first_name = ma.fields.String()
-    last_name = ma.fields.String()
-    legal_name = ma.fields.String()
-    national_code = ma.fields.String(allow_none=True)
-    national_id = ma.fields.String(allow_none=True)
-    economic_code = ma.fields.String(allow_none=True)
-    birthday = ma.fields.Date(allow_none=True)
-    anniversary = ma.fields.Date(allow_none=True)
-    source = ma.fields.String()
-    owner_id = ma.fields.Integer(allow_none=True)
-    team_id = ma.fields.Integer(allow_none=True)
-    consent_email = ma.fields.Boolean()
-    consent_sms = ma.fields.Boolean()
     contacts = ma.fields.List(ma.fields.Nested(ContactSchema))
     addresses = ma.fields.List(ma.fields.Nested(AddressSchema))
     tags = ma.fields.Function(lambda c: [t.name for t in c.tags])
