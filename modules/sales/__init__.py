@@ -30,6 +30,9 @@ MANIFEST = Manifest(
 
 def register(app):
     """Wire the module into the app: views, API, listeners, jobs, CLI."""
-    from modules.sales import views
+    from modules.sales import (
+        models,  # noqa: F401 - tables
+        views,
+    )
 
-    app.register_blueprint(views.bp)
+    views.register(app)

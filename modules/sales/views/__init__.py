@@ -1,4 +1,4 @@
-"""Sales pages."""
+"""Sales pages: the blueprint, the start page, and one view file per topic."""
 
 from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
@@ -23,3 +23,15 @@ def index():
     from modules.sales import MANIFEST
 
     return render_template("core/module_index.html", manifest=MANIFEST, offers=OFFERS)
+
+
+def register(app) -> None:
+    """Import the view files (each adds routes to ``bp``) and register the blueprint."""
+    from importlib import import_module
+
+    for name in VIEW_FILES:
+        import_module(f"modules.sales.views.{name}")
+    app.register_blueprint(bp)
+
+
+VIEW_FILES: tuple[str, ...] = ()  # e.g. ("catalog", "pipeline", "quotes", "invoices")
