@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     from core.analytics.cli import analytics_cli
     from core.analytics.jobs import nightly_recompute
     from core.analytics.services import on_purchase_recorded
+    from core.analytics.timeline import init_app as init_timeline
     from core.analytics.views import bp, render_widget
     from core.cli import crm
     from core.events import purchase_recorded
@@ -40,3 +41,4 @@ def init_app(app: Flask) -> None:
                                      permission="analytics.view", main=True))
         add_widget(app, Widget("core", _l("Customer segments"), render_widget,
                                permission="analytics.view", order=50))
+        init_timeline(app)

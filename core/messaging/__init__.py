@@ -149,8 +149,9 @@ def deliver_sms(payload: dict, message: OutboxMessage) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from core.messaging import views
+    from core.messaging import timeline, views
 
     app.config.setdefault("SMS_PROVIDER", None)
     app.config.setdefault("SMS_CONFIG", {})
     views.init_app(app)
+    timeline.init_app(app)
