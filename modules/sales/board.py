@@ -1,0 +1,187 @@
+"""Reading deals: the kanban board, the filtered list, the weighted forecast, stale deals.
+
+Every query here is limited to the current user's record scope (``core.auth.scope``), so
+a sales agent with "own" scope sees only their own deals everywhere.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import Select, and_, func, or_, select
+
+from core.auth.scope import scoped
+from core.customers.models import Customer
+from core.database import get_setting, utcnow
+from core.extensions import db
+from core.i18n import jalali_month_of, jalali_month_range, normalize
+from core.pagination import sort_columns
+from modules.sales.models.pipeline import Deal, Pipeline, Stage
+
+CARD_LIMIT = 50  # cards drawn per column; the column header counts and sums all of them
+STALE_DAYS = 14  # default for the setting sales.stale_days
+FAR_FUTURE = date(9999, 12, 31)
+SORTS = {"title": Deal.title, "value": Deal.value, "created": Deal.created_at,
+         "updated": Deal.updated_at,
+         "close": func.coalesce(Deal.expected_close, FAR_FUTURE)}
+DEFAULT_SORT = "-created"
+
+
+def visible_deals(stmt: Select | None = None) -> Select:
+    """``select(Deal)`` (or ``stmt``) limited to the current user's record scope."""
+    return scoped(stmt if stmt is not None else select(Deal), Deal, "sales")
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _text(stmt: Select, query: str) -> Select:
+    """Every word in the deal's title/source/campaign or in its customer's search key."""
+    for word in normalize(query or "").split():
+        pattern = _like(word)
+        stmt = stmt.where(or_(
+            Deal.search_key.like(pattern, escape="\\"),
+            Deal.customer_id.in_(select(Customer.id).where(
+                Customer.search_key.like(pattern, escape="\\")))))
+    return stmt
+
+
+def filtered(stmt: Select, filters: Mapping) -> Select:
+    """Apply list filters: q, pipeline, stage, owner, status, month ("1403-05"), customer."""
+    stmt = _text(stmt, filters.get("q") or "")
+    for key, column in (("pipeline", Deal.pipeline_id), ("stage", Deal.stage_id),
+                        ("owner", Deal.owner_id), ("customer", Deal.customer_id)):
+        if filters.get(key):
+            stmt = stmt.where(column == filters[key])
+    if filters.get("status"):
+        stmt = stmt.where(Deal.status == filters["status"])
+    if filters.get("month"):
+        year, month = filters["month"]
+        first, following = jalali_month_range(year, month)
+        stmt = stmt.where(Deal.expected_close >= first, Deal.expected_close < following)
+    if filters.get("stale"):
+        stmt = stmt.where(Deal.status == "open", Deal.last_activity_at < stale_before())
+    return stmt
+
+
+def search(filters: Mapping, sort: str | None = None) -> tuple[Select, str, list]:
+    """The user's deals matching ``filters``; the sort used and the keyset columns."""
+    stmt = filtered(visible_deals(), filters)
+    used, columns = sort_columns(sort, SORTS, DEFAULT_SORT, Deal.id)
+    return stmt, used, columns
+
+
+# --- the board -----------------------------------------------------------------------------
+
+@dataclass
+class Column:
+    """One stage on the board: its first cards, and the count and total of all its deals."""
+
+    stage: Stage
+    deals: list = field(default_factory=list)
+    count: int = 0
+    total: int = 0
+
+    @property
+    def weighted(self) -> int:
+        return self.total * self.stage.probability // 100
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.deals)
+
+
+def board(pipeline: Pipeline, filters: Mapping | None = None,
+          limit: int = CARD_LIMIT) -> list[Column]:
+    """The open deals of ``pipeline`` by stage, largest first, at most ``limit`` per stage."""
+    filters = {**(filters or {}), "pipeline": pipeline.id, "status": "open"}
+    columns = {s.id: Column(stage=s) for s in pipeline.stages}
+    base = filtered(visible_deals(select(Deal.id)), filters)
+    totals = db.session.execute(
+        filtered(visible_deals(select(Deal.stage_id, func.count(), func.sum(Deal.value))),
+                 filters).group_by(Deal.stage_id)).all()
+    for stage_id, count, total in totals:
+        if stage_id in columns:
+            columns[stage_id].count, columns[stage_id].total = count, int(total or 0)
+    for deal in db.session.execute(card_query(base, limit)).unique().scalars():
+        if deal.stage_id in columns:
+            columns[deal.stage_id].deals.append(deal)
+    return list(columns.values())
+
+
+def card_query(ids: Select, limit: int = CARD_LIMIT) -> Select:
+    """The deals drawn on the board: the ``limit`` largest of each stage among ``ids``."""
+    rank = func.row_number().over(partition_by=Deal.stage_id,
+                                  order_by=(Deal.value.desc(), Deal.id.desc()))
+    ranked = select(Deal.id, rank.label("rank")).where(Deal.id.in_(ids)).subquery()
+    return (select(Deal).join(ranked, and_(ranked.c.id == Deal.id, ranked.c.rank <= limit))
+            .order_by(Deal.stage_id, Deal.value.desc(), Deal.id.desc()))
+
+
+# --- forecast and stale deals ---------------------------------------------------------------
+
+@dataclass
+class ForecastMonth:
+    year: int
+    month: int
+    count: int = 0
+    total: int = 0
+    weighted_sum: int = 0  # sum of value × probability (percent points)
+
+    @property
+    def weighted(self) -> int:
+        """Sum of value × probability, rounded to the rial once per month (half up)."""
+        return (self.weighted_sum + 50) // 100
+
+    @property
+    def first_day(self) -> date:
+        return jalali_month_range(self.year, self.month)[0]
+
+
+def forecast(filters: Mapping | None = None) -> tuple[list[ForecastMonth], ForecastMonth]:
+    """Open deals by Jalali month of expected close: count, total and weighted value.
+
+    Returns the months in order and, separately, the open deals without a close date.
+    """
+    stmt = filtered(visible_deals(
+        select(Deal.expected_close, Deal.value, Stage.probability)
+        .join(Stage, Stage.id == Deal.stage_id)),
+        {**(filters or {}), "status": "open"})
+    months: dict[tuple[int, int], ForecastMonth] = {}
+    undated = ForecastMonth(0, 0)
+    for when, value, probability in db.session.execute(stmt):
+        if when is None:
+            bucket = undated
+        else:
+            key = jalali_month_of(when)
+            bucket = months.setdefault(key, ForecastMonth(*key))
+        bucket.count += 1
+        bucket.total += value
+        bucket.weighted_sum += value * probability
+    return [months[k] for k in sorted(months)], undated
+
+
+def stale_days() -> int:
+    """How many days without activity make an open deal stale (setting sales.stale_days)."""
+    try:
+        return max(1, int(get_setting("sales.stale_days", STALE_DAYS)))
+    except (TypeError, ValueError):
+        return STALE_DAYS
+
+
+def stale_before():
+    return utcnow() - timedelta(days=stale_days())
+
+
+def parse_month(text: str | None) -> tuple[int, int] | None:
+    """"1403-05" (any digits) as (1403, 5); None when empty or not a month."""
+    from core.i18n import to_latin_digits
+
+    if not text:
+        return None
+    parts = to_latin_digits(text).replace("/", "-").split("-")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return None
+    year, month = int(parts[0]), int(parts[1])
+    return (year, month) if 1 <= month <= 12 and 1200 < year < 1600 else None
