@@ -17,7 +17,10 @@ def init_app(app: Flask) -> None:
     the periodic job); per app for the blueprints and the widget.
     """
     from core import jobs
-    from core.analytics import models  # noqa: F401 - core_purchase, core_customer_score
+    from core.analytics import (
+        history_views,  # noqa: F401 - routes on the analytics bp
+        models,  # noqa: F401 - core_purchase, core_customer_score
+    )
     from core.analytics.api import bp as api_bp
     from core.analytics.cli import analytics_cli
     from core.analytics.jobs import nightly_recompute
