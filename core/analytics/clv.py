@@ -169,9 +169,10 @@ def expected_purchases(params: BGNBDParams, t, x, t_x, T) -> np.ndarray:
     if abs(a - 1.0) < 1e-7:  # the formula is 0/0 at a = 1; its limit is continuous
         a = 1.0 + 1e-7
     c = a + b + x - 1.0
+    c = np.where(np.abs(c) < 1e-7, 1e-7, c)  # c = 0 (x = 0, a + b = 1): c * 2F1 has a limit
     z = t / (alpha + T + t)
     tail = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
-    numerator = (a + b + x - 1.0) / (a - 1.0) * (1.0 - tail)
+    numerator = c / (a - 1.0) * (1.0 - tail)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_odds = np.where(x > 0,
                             np.log(a) - np.log(b + np.maximum(x, 1) - 1)

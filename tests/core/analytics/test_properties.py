@@ -112,3 +112,11 @@ def test_hyp2f1_falls_back_where_scipy_gives_up():
     params = clv.BGNBDParams(1.0, 1.0, 2.0, 1.0, 0.0)
     values = clv.expected_purchases(params, [1.0, 8.0, 12.0, 100.0], 99, 0.01, 0.25)
     assert np.all(np.isfinite(values)) and np.all(np.diff(values) > 0)
+
+
+def test_expected_purchases_is_continuous_where_a_plus_b_is_one():
+    """c = a + b + x - 1 = 0 is a pole of 2F1; the product in eq. 10 has a finite limit."""
+    at = [float(clv.expected_purchases(clv.BGNBDParams(1.0, 1.0, 0.5, b, 0.0), 30, 0.0, 0.0, 1.0))
+          for b in (0.5 - 1e-5, 0.5, 0.5 + 1e-5)]
+    assert all(np.isfinite(at))
+    assert abs(at[1] - at[0]) < 1e-4 and abs(at[2] - at[1]) < 1e-4
