@@ -23,11 +23,13 @@ def init_app(app: Flask) -> None:
     )
     from core.analytics.api import bp as api_bp
     from core.analytics.cli import analytics_cli
+    from core.analytics.demo import load_purchases
     from core.analytics.jobs import nightly_recompute
     from core.analytics.services import on_purchase_recorded
     from core.analytics.timeline import init_app as init_timeline
     from core.analytics.views import bp, render_widget
     from core.cli import crm
+    from core.demo import add_demo_step
     from core.events import purchase_recorded
     from core.extensions import api
     from core.modules import MenuEntry
@@ -45,3 +47,4 @@ def init_app(app: Flask) -> None:
         add_widget(app, Widget("core", _l("Customer segments"), render_widget,
                                permission="analytics.view", order=50))
         init_timeline(app)
+        add_demo_step(app, "purchases", load_purchases, order=90)

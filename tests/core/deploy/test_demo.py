@@ -53,3 +53,27 @@ def test_modules_add_demo_steps(app, runner):
     add_demo_step(app, "probe", lambda ctx: seen.append(sorted(ctx.users)))
     runner.invoke(args=["crm", "demo"])
     assert seen and "admin@peyvand.local" in seen[0]
+
+
+def test_demo_has_customers_purchases_and_scores(app, runner):
+    from core.analytics.models import CustomerScore, Purchase
+    from core.customers.models import Customer, Task
+    from core.extensions import db
+
+    assert runner.invoke(args=["crm", "demo"]).exit_code == 0
+
+    def count(model):
+        with app.app_context():
+            return db.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+    counts = {m.__name__: count(m) for m in (Customer, Purchase, CustomerScore, Task)}
+    assert counts["Customer"] == 64
+    assert counts["Purchase"] > 150 and counts["Task"] > 5
+    with app.app_context():
+        segments = set(db.session.execute(select(CustomerScore.segment)).scalars())
+        assert len(segments) >= 4  # the RFM grid has something to show
+        scored = db.session.execute(select(func.count()).select_from(CustomerScore)
+                                    .where(CustomerScore.p_alive.is_not(None))).scalar_one()
+        assert scored == counts["CustomerScore"]  # the lifetime-value fit converged
+    assert runner.invoke(args=["crm", "demo"]).exit_code == 0
+    assert {m.__name__: count(m) for m in (Customer, Purchase, CustomerScore, Task)} == counts
