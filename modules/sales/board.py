@@ -104,6 +104,8 @@ def board(pipeline: Pipeline, filters: Mapping | None = None,
     for stage_id, count, total in totals:
         if stage_id in columns:
             columns[stage_id].count, columns[stage_id].total = count, int(total or 0)
+    if limit <= 0 or not any(c.count for c in columns.values()):
+        return list(columns.values())
     for deal in db.session.execute(card_query(base, limit)).unique().scalars():
         if deal.stage_id in columns:
             columns[deal.stage_id].deals.append(deal)

@@ -6,6 +6,7 @@
  *   input[data-jalali-datetime]          Jalali date and time picker ("1403/01/15 14:30:00")
  *   canvas[data-chart='{"type":...}']    Chart.js chart from a JSON config
  *   [data-sortable="/url"]               drag-and-drop list; POSTs the new order to the url
+ *     data-sortable-sort="false"           only moves between lists (a kanban column)
  *   [data-confirm="Question?"]           asks before a click/submit goes ahead
  *   [data-autosubmit]                    a <select>/<input> that submits its form on change
  *   meta[name=csrf-token]                sent as X-CSRFToken on every htmx and fetch request
@@ -174,6 +175,7 @@
       if (list._crmSortable) return;
       list._crmSortable = window.Sortable.create(list, {
         group: list.getAttribute("data-sortable-group") || undefined,
+        sort: list.getAttribute("data-sortable-sort") !== "false",  // "false": move between lists only
         handle: list.querySelector("[data-sortable-handle]") ? "[data-sortable-handle]" : undefined,
         draggable: "[data-id]",
         animation: 150,
@@ -220,6 +222,21 @@
       target.classList.remove("crm-sortable-saving");
     });
   }
+
+  /* A JSON answer to a drag may carry {"text": {"element-id": "new text", ...}}: numbers
+   * that changed with the move (the kanban board's column counts and totals). */
+  document.addEventListener("crm:sorted", function (event) {
+    var response = event.detail && event.detail.response;
+    var type = response && response.headers.get("Content-Type") || "";
+    if (type.indexOf("application/json") !== 0) return;
+    response.json().then(function (data) {
+      var text = (data && data.text) || {};
+      Object.keys(text).forEach(function (id) {
+        var node = document.getElementById(id);
+        if (node) node.textContent = text[id];
+      });
+    }).catch(function () { /* the move is saved; only the header numbers stay stale */ });
+  });
 
   /* ---- Confirmation dialogs ------------------------------------------------------------
    * data-confirm on a link, a button (or any htmx trigger) asks on click; on a <form> it

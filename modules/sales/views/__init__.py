@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.auth.permissions import require_permission
 
-bp = Blueprint("sales", __name__, url_prefix="/sales", template_folder="templates")
+bp = Blueprint("sales", __name__, url_prefix="/sales", template_folder="../templates")
 
 OFFERS = (
     _l("Products, services and price lists"),
@@ -34,4 +34,4 @@ def register(app) -> None:
     app.register_blueprint(bp)
 
 
-VIEW_FILES: tuple[str, ...] = ()  # e.g. ("catalog", "pipeline", "quotes", "invoices")
+VIEW_FILES: tuple[str, ...] = ("catalog", "pipeline", "deals")
