@@ -136,3 +136,34 @@ class CustomerItem(MethodView):
             _refuse(exc)
         db.session.commit()
         return customer
+
+
+class MergeIn(ma.Schema):
+    other_id = ma.fields.Integer(required=True, metadata={
+        "description": "The customer merged into this one, then deleted"})
+    keep = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), load_default=dict,
+                          metadata={"description": "Field name (custom fields as "
+                                    "'custom.<name>') → id of the customer whose value wins; "
+                                    "fields left out keep this customer's value, or the "
+                                    "other's where this one has none"})
+
+
+@bp.route("/<int:customer_id>/merge")
+class MergeInto(MethodView):
+    @require_permission("customers.merge")
+    @bp.arguments(MergeIn)
+    @bp.response(200, CustomerOut)
+    def post(self, data, customer_id):
+        """Merge ``other_id`` into this customer: its contacts, history and every module's
+        records move here, in one transaction; both must be in the user's record scope."""
+        from core.customers.merge import MergeError, merge_customers
+
+        survivor = get_scoped_or_404(Customer, customer_id, "customers")
+        loser = get_scoped_or_404(Customer, data["other_id"], "customers")
+        try:
+            merge_customers(survivor, loser, data["keep"], by=current_user)
+        except MergeError as exc:
+            db.session.rollback()
+            abort(422, message=str(exc))
+        db.session.commit()
+        return survivor
