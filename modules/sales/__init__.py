@@ -36,3 +36,9 @@ def register(app):
     )
 
     views.register(app)
+
+    from modules.sales import api, demo, timeline
+
+    api.register(app)  # /api/v1/sales/products and /deals
+    timeline.register(app)  # deals on the 360 page; deals follow a customer merge
+    demo.register(app)  # catalogue, pipeline and deals for `crm demo`

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core import audit
 from core.database import utcnow
@@ -350,10 +350,19 @@ def history(deal: Deal, limit: int = 200) -> list[DealActivity]:
 
 
 def move_customer_deals(loser_id: int, survivor_id: int) -> int:
-    """Give every deal of customer ``loser_id`` to ``survivor_id`` (a customer merge)."""
-    deals = db.session.execute(select(Deal).where(Deal.customer_id == loser_id)).scalars().all()
-    for deal in deals:
-        deal.customer_id = survivor_id
-        _log(deal, "update", detail={"fields": ["customer_id"], "merged_from": loser_id})
+    """Give every deal of customer ``loser_id`` to ``survivor_id`` (a customer merge).
+
+    One UPDATE (the merge writes its own audit entry); each deal's history notes the move.
+    """
+    ids = list(db.session.execute(select(Deal.id).where(Deal.customer_id == loser_id)).scalars())
+    if not ids:
+        return 0
+    db.session.execute(update(Deal).where(Deal.id.in_(ids)).values(customer_id=survivor_id)
+                       .execution_options(synchronize_session="fetch"))
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Deal) and obj.id in ids:
+            db.session.expire(obj, ["customer"])
+    db.session.add_all(DealActivity(deal_id=i, kind="update", detail={
+        "fields": ["customer_id"], "merged_from": loser_id}) for i in ids)
     db.session.flush()
-    return len(deals)
+    return len(ids)

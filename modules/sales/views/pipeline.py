@@ -9,8 +9,8 @@ from core.auth.models import User
 from core.auth.permissions import has_permission, require_permission
 from core.auth.scope import get_scoped_or_404
 from core.extensions import db
-from core.i18n import format_number, jmonth, to_latin_digits
-from core.money import format_money
+from core.i18n import current_locale, format_number, jmonth, to_latin_digits
+from core.money import UNIT_WORDS, display_unit, format_money, in_unit
 from modules.sales import board as queries
 from modules.sales import pipeline as services
 from modules.sales.models.pipeline import Deal, Pipeline
@@ -100,15 +100,22 @@ def forecast():
     """Weighted pipeline by Jalali month of expected close (value × stage probability)."""
     filters = {"pipeline": int_arg("pipeline"), "owner": int_arg("owner")}
     months, undated = queries.forecast(filters)
+    unit = display_unit()
+
+    def amounts(values):
+        return [float(in_unit(v, unit)) for v in values]
+
     chart = {"type": "bar", "data": {
         "labels": [jmonth((m.year, m.month)) for m in months],
         "datasets": [
-            {"label": _("Weighted"), "data": [m.weighted for m in months]},
-            {"label": _("Total"), "data": [m.total for m in months]},
+            {"label": _("Weighted (%(unit)s)", unit=UNIT_WORDS[current_locale()][unit]),
+             "data": amounts(m.weighted for m in months)},
+            {"label": _("Total (%(unit)s)", unit=UNIT_WORDS[current_locale()][unit]),
+             "data": amounts(m.total for m in months)},
         ]}}
     return render_template("sales/pipeline_forecast.html", months=months, undated=undated,
-                           chart=chart, filters=filters, pipelines=services.pipelines(),
-                           users=active_users())
+                           chart_config=chart, filters=filters,
+                           pipelines=services.pipelines(), users=active_users())
 
 
 # --- pipeline setup ------------------------------------------------------------------------

@@ -65,3 +65,13 @@ def deal_row(app, deal_id):
     with app.app_context():
         deal = db.session.get(Deal, deal_id)
         return None if deal is None else {**deal.to_dict(), "stage_name": deal.stage.name}
+
+
+def bearer_for(app, email) -> dict:
+    """An Authorization header with a new personal API token of ``email``."""
+    from core.api.tokens import create_token
+
+    with app.app_context():
+        _token, secret = create_token(_user(email), "test", "read,write", None)
+        db.session.commit()
+    return {"Authorization": f"Bearer {secret}"}
