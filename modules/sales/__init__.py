@@ -42,3 +42,7 @@ def register(app):
     api.register(app)  # /api/v1/sales/products and /deals
     timeline.register(app)  # deals on the 360 page; deals follow a customer merge
     demo.register(app)  # catalogue, pipeline and deals for `crm demo`
+
+    from modules.sales import documents
+
+    documents.register(app)  # quotes, invoices, payments: filters, guard, API, timeline

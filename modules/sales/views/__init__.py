@@ -34,4 +34,4 @@ def register(app) -> None:
     app.register_blueprint(bp)
 
 
-VIEW_FILES: tuple[str, ...] = ("catalog", "pipeline", "deals")
+VIEW_FILES: tuple[str, ...] = ("catalog", "pipeline", "deals", "quotes", "invoices", "payments")
