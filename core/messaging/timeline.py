@@ -48,7 +48,18 @@ def merge_messages(survivor_id: int, loser_id: int) -> None:
                        .values(customer_key=customer_key(survivor_id)))
 
 
+def anonymise_messages(customer_id: int) -> None:
+    """An anonymise handler: the log keeps that messages went out, not to whom or what."""
+    db.session.execute(update(MessageLog)
+                       .where(MessageLog.customer_key == customer_key(customer_id))
+                       .values(to="", subject=None, preview=""))
+
+
 def init_app(app: Flask) -> None:
+    from core.customers.anonymise import add_anonymise_handler
+    from core.customers.merge import add_merge_handler
     from core.customers.timeline import add_provider
 
     add_provider(app, message_entries)
+    add_merge_handler(app, merge_messages)
+    add_anonymise_handler(app, anonymise_messages)

@@ -39,17 +39,37 @@ def test_timeline_lists_purchases_and_messages(app, make_customer):
 
 
 def test_merge_handler_moves_messages(app, make_customer):
+    from core.customers.merge import merge_customers
     from core.customers.models import Customer
     from core.customers.timeline import timeline
     from core.extensions import db
     from core.messaging import send_sms
-    from core.messaging.timeline import customer_key, merge_messages
+    from core.messaging.timeline import customer_key
 
-    keep = make_customer(first_name="الف")
-    lose = make_customer(first_name="ب")
+    keep = make_customer(first_name="الف", last_name="ب")
+    lose = make_customer(first_name="الف", last_name="ب")
     with app.test_request_context():
         send_sms("09123456789", "old number", customer_key=customer_key(lose))
-        merge_messages(keep, lose)
+        db.session.commit()
+        merge_customers(db.session.get(Customer, keep), db.session.get(Customer, lose))
         db.session.commit()
         assert [e.detail for e in timeline(db.session.get(Customer, keep))
                 if e.kind == "sms"] == ["old number"]
+
+
+def test_anonymising_scrubs_the_message_log(app, make_customer):
+    from core.customers.anonymise import anonymise_customer
+    from core.customers.models import Customer
+    from core.extensions import db
+    from core.messaging import MessageLog, send_email
+    from core.messaging.timeline import customer_key
+
+    customer_id = make_customer(first_name="سارا", last_name="رضایی")
+    with app.test_request_context():
+        send_email("sara@example.ir", "Your order", text="Dear Sara",
+                   customer_key=customer_key(customer_id))
+        db.session.commit()
+        anonymise_customer(db.session.get(Customer, customer_id))
+        db.session.commit()
+        row = db.session.query(MessageLog).one()
+        assert (row.to, row.subject, row.preview, row.channel) == ("", None, "", "email")
