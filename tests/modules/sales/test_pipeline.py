@@ -237,7 +237,7 @@ def test_forecast_weights_open_deals_by_jalali_month(app, client, sales, login):
     login("root@example.ir")
     html = client.get("/sales/forecast").get_data(as_text=True)
     assert "Mordad 1403" in html and "1,600,001 Rial" in html
-    assert "1 open deals have no expected close date" in html
+    assert "1 open deal has no expected close date" in html
     listed = client.get("/sales/deals?month=۱۴۰۳-۰۵&status=open").get_data(as_text=True)
     assert listed.count("data-deal=") == 2
 

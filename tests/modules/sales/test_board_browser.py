@@ -1,0 +1,47 @@
+"""In a real browser (fa): drag a deal across stages on the kanban board; it stays there."""
+
+import pytest
+
+from tests.browser import assert_clean, shot, sign_in
+from tests.modules.sales.deal_helpers import deal_row, make_customer, make_deal, seed_pipeline
+
+
+@pytest.mark.e2e
+def test_drag_a_deal_to_another_stage_in_persian(app, browser_page, live_server, make_user):
+    make_user(name="مدیر فروش", seats=["sales"], locale="fa")
+    ids = seed_pipeline(app)
+    lead, _first_call, proposal, _negotiation = ids["stages"]
+    customer = make_customer(app, "admin@example.ir", last_name="شرکت آرمان")
+    dragged = make_deal(app, "admin@example.ir", customer, lead, title="تجهیز دفتر مرکزی",
+                        value=2_500_000)
+    make_deal(app, "admin@example.ir", customer, lead, title="خرید تونر", value=500_000)
+
+    page = browser_page
+    sign_in(page, live_server, "admin@example.ir")
+    page.goto(live_server("/sales/board"))
+    assert page.inner_text(f"#stage-{lead}-count") == "۲"
+    assert page.inner_text(f"#stage-{proposal}-count") == "۰"
+    assert page.locator(f"[data-stage='{lead}'] [data-deal]").count() == 2
+    shot(page, "sales-board-before-fa")
+
+    page.drag_and_drop(f"[data-deal='{dragged}']",
+                       f"[data-stage='{proposal}'] [data-sortable-list]")
+    page.wait_for_function(f"() => document.querySelector('#stage-{proposal}-count')"
+                           ".textContent === '۱'")
+    assert page.inner_text(f"#stage-{lead}-count") == "۱"
+    assert page.inner_text(f"#stage-{proposal}-total") == "۲٬۵۰۰٬۰۰۰ ریال"
+    assert deal_row(app, dragged)["stage_id"] == proposal
+
+    page.reload()
+    in_proposal = page.locator(f"[data-stage='{proposal}'] [data-deal]")
+    assert in_proposal.count() == 1
+    assert "تجهیز دفتر مرکزی" in in_proposal.first.inner_text()
+    assert page.locator(f"[data-stage='{lead}'] [data-deal]").count() == 1
+    assert page.inner_text(f"#stage-{proposal}-weighted") == "۱٬۲۵۰٬۰۰۰ ریال"
+
+    page.click(f"[data-deal='{dragged}'] a")
+    page.wait_for_selector("[data-history]")
+    assert page.inner_text("[data-deal-stage]").startswith("ارائه")
+    assert page.locator("[data-history-item=stage]").count() == 1
+    shot(page, "sales-board-after-fa")
+    assert_clean(page)
