@@ -196,3 +196,23 @@ def test_what_cannot_be_merged(app, pair):
             merge_customers(survivor, loser, {"password": loser_id})
         with pytest.raises(MergeError, match="one of the two"):
             merge_customers(survivor, loser, {"birthday": org_id})
+
+
+def test_custom_fields_are_united_and_chosen(app, client, make_user, login, make_customer):
+    from core.customers.custom_fields import define_field
+
+    make_user("admin@example.ir")
+    with app.app_context():
+        define_field("colour", "رنگ", "choice", ["آبی", "قرمز"])
+        define_field("since", "مشتری از", "date")
+        define_field("vip", "ویژه", "bool")
+        db.session.commit()
+    survivor = make_customer(first_name="الف", custom={"colour": "قرمز", "vip": True})
+    loser = make_customer(first_name="الف", custom={"colour": "آبی", "since": "۱۴۰۲/۰۱/۰۱"})
+    login("admin@example.ir")
+    page = client.get(f"/customers/merge?a={survivor}&b={loser}").get_data(as_text=True)
+    assert 'data-field="custom.colour"' in page and "۱۴۰۲/۰۱/۰۱" in page
+    _merge(app, survivor, loser, {"custom.colour": loser})
+    with app.app_context():
+        assert db.session.get(Customer, survivor).custom == {
+            "colour": "آبی", "since": "2023-03-21", "vip": True}
