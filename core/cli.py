@@ -7,6 +7,8 @@ from flask.cli import AppGroup
 crm = AppGroup("crm", help="Peyvand CRM administration.")
 user_cli = AppGroup("user", help="Manage users.")
 crm.add_command(user_cli)
+import_cli = AppGroup("import", help="Import records from files.")
+crm.add_command(import_cli)
 
 
 @crm.command("init")

@@ -21,8 +21,10 @@ def init_app(app: Flask) -> None:
     from core.customers import (  # noqa: F401 - tables and routes
         anonymise,
         api,
+        cli,
         export,
         field_views,
+        import_views,
         keys,
         merge,
         merge_views,
