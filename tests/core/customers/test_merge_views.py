@@ -168,3 +168,35 @@ def test_merging_needs_the_merge_permission(app, client, make_user, login, make_
     assert client.get(f"/customers/merge?a={a}&b={b}").status_code == 403
     assert client.get("/customers/duplicates").status_code == 403
     assert "data-merge-start" not in client.get(f"/customers/{a}").get_data(as_text=True)
+
+
+def test_two_people_merging_the_same_pair_at_once(app, make_user, make_customer, make_token):
+    import threading
+    import time
+
+    make_user("admin@example.ir")
+    a = make_customer(first_name="هم‌زمان", mobiles=["09120000001"])
+    b = make_customer(first_name="هم‌زمان", mobiles=["09120000001"])
+    token = bearer(make_token("admin@example.ir"))
+    add_merge_handler(app, lambda survivor_id, loser_id: time.sleep(0.3))
+    barrier = threading.Barrier(2)
+    results = []
+
+    def merge(into, other):
+        client = app.test_client()
+        barrier.wait()
+        results.append(client.post(f"/api/v1/customers/{into}/merge",
+                                   json={"other_id": other}, headers=token))
+
+    threads = [threading.Thread(target=merge, args=args) for args in ((a, b), (b, a))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    statuses = sorted(r.status_code for r in results)
+    assert statuses in ([200, 404], [200, 422]), [r.data for r in results]
+    with app.app_context():
+        from core.customers.merge import CustomerMerge
+
+        assert db.session.query(Customer).count() == 1
+        assert db.session.query(CustomerMerge).count() == 1
