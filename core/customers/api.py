@@ -1,16 +1,19 @@
 """Customers in the REST API: /api/v1/customers, scoped like the UI (another's record → 404)."""
 
 import marshmallow as ma
+from flask import request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 
+from core.analytics.rfm import SEGMENTS
 from core.auth.permissions import require_permission
 from core.auth.scope import get_scoped_or_404
 from core.customers import services
+from core.customers.custom_fields import definitions
 from core.customers.models import CONTACT_KINDS, KINDS, Customer
-from core.customers.search import search
+from core.customers.search import SORTS, parse_filters, search
 from core.extensions import db
 from core.pagination import keyset_page
 
@@ -76,7 +79,19 @@ class CustomerOut(_CustomerFields):
 
 
 class ListArgs(ma.Schema):
+    """Search, filters and order; also ``custom.<name>`` per custom field (see ``get``)."""
+
     q = ma.fields.String(load_default="", metadata={"description": "Name, mobile, email, code"})
+    tag = ma.fields.List(ma.fields.String(), metadata={"description": "Tag id or name; "
+                                                       "repeat to require several"})
+    owner = ma.fields.Integer(metadata={"description": "Owner's user id"})
+    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
+    segment = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(tuple(SEGMENTS))),
+                             metadata={"description": "RFM segment key; repeat for any of"})
+    sort = ma.fields.String(load_default=None, validate=ma.validate.OneOf(
+        [k for name in SORTS for k in (name, "-" + name)]), metadata={
+        "description": "name, created, updated or priority; a leading - for descending. "
+                       "Without it: newest first"})
     after = ma.fields.String(load_default=None, metadata={"description": "next cursor"})
     size = ma.fields.Integer(load_default=25, validate=ma.validate.Range(min=1, max=200))
 
@@ -98,9 +113,18 @@ class Customers(MethodView):
     @bp.arguments(ListArgs, location="query")
     @bp.response(200, CustomerPage)
     def get(self, args):
-        """Customers the token's user may see, newest first; ``q`` searches like the UI."""
-        stmt, _sort, _columns = search(args["q"])
-        page = keyset_page(stmt, [Customer.id.desc()], after=args["after"], size=args["size"])
+        """Customers the token's user may see; ``q`` searches and filters work like the UI.
+
+        Custom field filters: ``custom.<name>=text`` (text contains; choice; yes/no as
+        1/0), ``custom.<name>.min``/``.max`` (numbers), ``custom.<name>.from``/``.to``
+        (dates, ISO or Jalali). A filter the deployment does not know is refused with 422.
+        """
+        filters, errors = parse_filters(request.args, definitions())
+        if errors:
+            abort(422, message=_("Some filters are invalid; see 'errors'."), errors=errors)
+        stmt, _sort, columns = search(args["q"], filters, args["sort"])
+        order = columns if args["sort"] else [Customer.id.desc()]
+        page = keyset_page(stmt, order, after=args["after"], size=args["size"])
         return {"items": page.items, "next": page.next_token}
 
     @require_permission("customers.edit")

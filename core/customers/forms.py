@@ -111,4 +111,6 @@ class NoteForm(FlaskForm):
 class TaskForm(FlaskForm):
     title = StringField(_l("Task"), validators=[DataRequired(), Length(max=200)])
     due_at = JalaliDateTimeField(_l("Due"), validators=[Optional()])
+    remind_at = JalaliDateTimeField(_l("Reminder"), validators=[Optional()],
+                                    description=_l("An email and a note in My day at this time"))
     assignee_id = SelectField(_l("For"), coerce=int)

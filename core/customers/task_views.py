@@ -3,6 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from core.auth.permissions import require_permission
@@ -31,7 +32,8 @@ def add_task(customer_id: int):
     form = task_form()
     if form.validate_on_submit():
         tasks.add_task(customer, form.title.data, due_at=form.due_at.data,
-                       assignee_id=form.assignee_id.data, by=current_user)
+                       assignee_id=form.assignee_id.data, by=current_user,
+                       remind_at=form.remind_at.data)
         db.session.commit()
         flash(_("Task planned."), "success")
     else:
@@ -68,3 +70,10 @@ def open_tasks(customer: Customer) -> list[Task]:
     stmt = (select(Task).where(Task.customer_id == customer.id, Task.done_at.is_(None))
             .order_by(Task.due_at, Task.id))
     return list(db.session.execute(stmt).unique().scalars())
+
+
+def render_widget() -> Markup:
+    """The dashboard card: how many of my tasks were reminded, are overdue or due today."""
+    groups = tasks.agenda(current_user.id)
+    return Markup(render_template("customers/_my_day_widget.html",
+                                  counts={k: len(v) for k, v in groups.items()}))

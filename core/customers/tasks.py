@@ -13,14 +13,18 @@ from core.i18n import local_date, utc_range
 
 
 def add_task(customer: Customer, title: str, *, due_at: datetime | None = None,
-             assignee_id: int | None = None, by=None) -> Task:
-    """A task for ``customer``; assigned to ``by`` unless someone else is named."""
+             assignee_id: int | None = None, by=None,
+             remind_at: datetime | None = None) -> Task:
+    """A task for ``customer``; assigned to ``by`` unless someone else is named.
+
+    With ``remind_at`` the assignee gets a reminder then (``core.customers.reminders``).
+    """
     title = (title or "").strip()
     if not title:
         raise CustomerError({"title": _("Say what needs to be done.")})
     task = Task(customer_id=customer.id, title=title[:200], due_at=due_at,
                 assignee_id=assignee_id or getattr(by, "id", None),
-                created_by_id=getattr(by, "id", None))
+                created_by_id=getattr(by, "id", None), remind_at=remind_at)
     db.session.add(task)
     db.session.flush()
     return task
@@ -35,7 +39,8 @@ def complete_task(task: Task) -> Task:
 
 
 def agenda(user_id: int, day=None) -> dict[str, list[Task]]:
-    """A user's open tasks: "overdue" (before ``day``, Tehran time), "today", "undated"."""
+    """A user's open tasks: "reminded" (a reminder went out), then the others "overdue"
+    (before ``day``, Tehran time), "today" or "undated"."""
     day = day or local_date(utcnow())
     start, end = utc_range(day, day + timedelta(days=1))
     stmt = (select(Task).where(Task.assignee_id == user_id, Task.done_at.is_(None))
@@ -46,9 +51,11 @@ def agenda(user_id: int, day=None) -> dict[str, list[Task]]:
         due = task.due_at if task.due_at.tzinfo else task.due_at.replace(tzinfo=UTC)
         return "overdue" if due < start else "today" if due < end else "later"
 
-    groups: dict[str, list[Task]] = {"overdue": [], "today": [], "undated": []}
+    groups: dict[str, list[Task]] = {"reminded": [], "overdue": [], "today": [],
+                                     "undated": []}
     for task in tasks:
-        group = "undated" if task.due_at is None else when(task)
+        group = ("reminded" if task.reminded_at is not None
+                 else "undated" if task.due_at is None else when(task))
         if group in groups:
             groups[group].append(task)
     return groups

@@ -1,12 +1,16 @@
 """Customer pages: the list with search and filters, the form, and the customer 360 page."""
 
 from datetime import date
+from urllib.parse import urlencode
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from core.analytics.models import Purchase
+from core.analytics.rfm import SEGMENTS
+from core.analytics.services import score_for
 from core.auth.models import User
 from core.auth.permissions import require_permission
 from core.auth.scope import get_scoped_or_404, scoped
@@ -14,9 +18,12 @@ from core.customers import services
 from core.customers.custom_fields import definitions
 from core.customers.forms import CustomerForm, NoteForm, customer_form
 from core.customers.models import Customer, Tag
-from core.customers.search import search
+from core.customers.saved_views import clean_query, visible_views
+from core.customers.search import parse_filters, scores_for, search
 from core.customers.timeline import timeline
 from core.extensions import db
+from core.i18n import current_locale
+from core.money import Money
 from core.pagination import request_page
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
@@ -27,27 +34,60 @@ def _users() -> list[User]:
         select(User).where(User.active.is_(True)).order_by(User.name, User.email)).scalars())
 
 
-def _int_args(name: str) -> list[int]:
-    return [int(v) for v in request.args.getlist(name) if v.isdigit()]
-
-
 def list_filters() -> dict:
-    """The list filters in the query string: tag ids, owner id, kind."""
-    owner = _int_args("owner")
-    return {"tag": _int_args("tag"), "owner": owner[0] if owner else None,
-            "kind": request.args.get("kind") or None}
+    """The list filters in the query string (see ``search.parse_filters``); bad ones left out."""
+    return parse_filters(request.args, definitions())[0]
+
+
+def list_query() -> str:
+    """The current list's query string without page tokens (for export links, saved views)."""
+    return urlencode([(k, v) for k, v in request.args.items(multi=True)
+                      if k not in ("after", "before", "size") and v != ""])
+
+
+def column_choices(fields) -> list[tuple[str, str]]:
+    """The optional list columns: segment, priority and every custom field (key, label)."""
+    return [("segment", _("Segment")), ("priority", _("Priority"))] + [
+        ("custom." + f.name, f.label) for f in fields]
+
+
+def list_columns(choices, sort: str) -> list[tuple[str, str]]:
+    """The optional columns chosen with ``col``, in order; sorting by priority shows priority."""
+    chosen = set(request.args.getlist("col"))
+    if sort.lstrip("-") == "priority":
+        chosen.add("priority")
+    return [(key, label) for key, label in choices if key in chosen]
+
+
+def segment_choices() -> list[tuple[str, str]]:
+    """(key, name in the reader's language) of every RFM segment, in grid order."""
+    locale = current_locale()
+    return [(key, segment.name(locale)) for key, segment in SEGMENTS.items()]
 
 
 @bp.route("/")
 @require_permission("customers.view")
 def index():
-    """Customers the user may see: search, tag and owner filters, sorting, pages."""
-    filters = list_filters()
+    """Customers the user may see: search, filters, sorting, optional columns, saved views."""
+    fields = definitions()
+    filters, errors = parse_filters(request.args, fields)
     stmt, sort, columns = search(request.args.get("q", ""), filters, request.args.get("sort"))
     page = request_page(stmt, columns)
+    choices = column_choices(fields)
+    shown = list_columns(choices, sort)
+    keys = {key for key, _label in shown}
+    scores = scores_for([c.id for c in page]) if keys & {"segment", "priority"} else {}
     tags = list(db.session.execute(select(Tag).order_by(Tag.name)).scalars())
-    return render_template("customers/index.html", page=page, sort=sort, tags=tags,
-                           users=_users(), filters=filters)
+    query = list_query()
+    current = clean_query(query)
+    return render_template(
+        "customers/index.html", page=page, sort=sort, tags=tags, users=_users(),
+        filters=filters, filter_errors=errors, fields=fields, columns=shown, scores=scores,
+        column_choices=choices, field_map={"custom." + f.name: f for f in fields}, shown=_shown,
+        segments=segment_choices(), segment_names=dict(segment_choices()), query=query,
+        saved_views=visible_views(current_user.id), current_view=current,
+        filtered=bool(request.args.get("q") or filters["tag"] or filters["owner"]
+                      or filters["kind"] or filters["segment"] or filters["custom"]))
 
 
 def _form(customer: Customer | None = None) -> CustomerForm:
@@ -119,7 +159,21 @@ def show(customer_id: int):
                            task_form=task_form(), tasks=open_tasks(customer),
                            entries=timeline(customer), custom=custom,
                            affiliations=_visible_affiliations(customer),
-                           duplicates=_visible_duplicates(customer))
+                           duplicates=_visible_duplicates(customer),
+                           score=score_for(customer.id), segment_names=dict(segment_choices()),
+                           purchases=purchase_summary(customer.id))
+
+
+def purchase_summary(customer_id: int) -> dict:
+    """How many purchases the customer made, their total per currency, and the last one's time."""
+    rows = db.session.execute(
+        select(Purchase.currency, func.count(), func.sum(Purchase.amount),
+               func.max(Purchase.occurred_at))
+        .where(Purchase.customer_id == customer_id).group_by(Purchase.currency)
+        .order_by(Purchase.currency)).all()
+    return {"count": sum(r[1] for r in rows),
+            "totals": [Money(int(r[2] or 0), r[0]) for r in rows],
+            "last": max((r[3] for r in rows if r[3] is not None), default=None)}
 
 
 def _shown(definition, value):

@@ -62,7 +62,7 @@ def test_my_day_groups_overdue_today_and_undated_and_only_mine(app, make_user,
         db.session.commit()
         groups = agenda(me)
         assert {k: [t.title for t in v] for k, v in groups.items()} == {
-            "overdue": ["دیروز"], "today": ["امروز"], "undated": ["بی‌تاریخ"]}
+            "reminded": [], "overdue": ["دیروز"], "today": ["امروز"], "undated": ["بی‌تاریخ"]}
 
 
 def test_an_agent_cannot_complete_a_task_on_another_agents_customer(
