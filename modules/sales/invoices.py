@@ -73,12 +73,15 @@ def _header(due_date, discount, errors) -> int:
 def _fill(invoice: Invoice, customer, items, *, due_date, notes, discount) -> None:
     errors: dict[str, str] = {}
     amount = _header(due_date, discount, errors)
+    try:
+        checked = doc_lines.read_lines(items, customer, today())
+        if invoice.kind == "credit_note" and invoice.original is not None:
+            _keep_original_rates(checked, invoice.original)
+        result = doc_lines.compute(checked, amount)
+    except DocumentError as exc:
+        errors.update(exc.errors)
     if errors:
         raise InvoiceError(errors)
-    checked = doc_lines.read_lines(items, customer, today())
-    if invoice.kind == "credit_note" and invoice.original is not None:
-        _keep_original_rates(checked, invoice.original)
-    result = doc_lines.compute(checked, amount)
     doc_lines.store(invoice, InvoiceLine, checked, result)
     invoice.due_date = due_date
     invoice.notes = (notes or "").strip()
@@ -254,7 +257,8 @@ def post_invoice(invoice_id: int, *, by=None) -> Invoice:
     Call it at the start of a transaction (see ``modules.sales.numbering`` about SQLite).
     """
     numbering.begin_numbering()
-    invoice = db.session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)
+    invoice = db.session.get(Invoice, invoice_id, with_for_update={"of": Invoice},
+                             populate_existing=True)
     if invoice is None:
         raise InvoiceError(_("There is no such invoice."))
     if invoice.posted:

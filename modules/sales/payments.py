@@ -46,6 +46,20 @@ def check_sayad(value) -> str:
     return text
 
 
+def cheque_errors(sayad_number, bank, due_date) -> dict[str, str]:
+    """What a cheque is missing or has wrong, by field."""
+    errors = {}
+    try:
+        check_sayad(sayad_number)
+    except ValueError as exc:
+        errors["sayad_number"] = str(exc)
+    if not " ".join((bank or "").split()):
+        errors["bank"] = _("Name the bank the cheque is drawn on.")
+    if due_date is None:
+        errors["cheque_due_date"] = _("Give the date written on the cheque.")
+    return errors
+
+
 def method_label(method: str) -> str:
     return {"cash": _("Cash"), "card": _("Card"), "transfer": _("Bank transfer"),
             "cheque": _("Cheque")}.get(method, method)
@@ -127,15 +141,10 @@ def record_payment(customer, *, amount, method: str, by=None, received_on: date 
                       note=(note or "").strip(), created_by_id=getattr(by, "id", None),
                       status="cleared", bank="")
     if method == "cheque":
-        try:
+        errors.update(cheque_errors(sayad_number, bank, cheque_due_date))
+        if "sayad_number" not in errors:
             payment.sayad_number = check_sayad(sayad_number)
-        except ValueError as exc:
-            errors["sayad_number"] = str(exc)
         payment.bank = " ".join((bank or "").split())[:80]
-        if not payment.bank:
-            errors["bank"] = _("Name the bank the cheque is drawn on.")
-        if cheque_due_date is None:
-            errors["cheque_due_date"] = _("Give the date written on the cheque.")
         payment.cheque_due_date = cheque_due_date
         payment.status = "received"
     parts = _allocations(customer.id, value or 0, allocations, errors) if not errors else []

@@ -48,22 +48,20 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _check_header(valid_until, discount, day) -> tuple[date | None, int]:
-    errors = {}
-    if valid_until is not None and valid_until < day:
-        errors["valid_until"] = _("The quote cannot expire before it is issued.")
-    amount = doc_lines._money(discount, "discount", errors) or 0
-    if errors:
-        raise QuoteError(errors)
-    return valid_until, amount
-
-
 def _fill_version(version: QuoteVersion, customer, items, *, by, valid_until, notes,
                   discount) -> None:
     day = version.issue_date
-    valid_until, amount = _check_header(valid_until, discount, day)
-    checked = doc_lines.read_lines(items, customer, day)
-    result = doc_lines.compute(checked, amount)
+    errors: dict[str, str] = {}
+    if valid_until is not None and valid_until < day:
+        errors["valid_until"] = _("The quote cannot expire before it is issued.")
+    amount = doc_lines._money(discount, "discount", errors) or 0
+    try:
+        checked = doc_lines.read_lines(items, customer, day)
+        result = doc_lines.compute(checked, amount)
+    except DocumentError as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise QuoteError(errors)
     doc_lines.store(version, QuoteLine, checked, result)
     version.valid_until = valid_until
     version.notes = (notes or "").strip()

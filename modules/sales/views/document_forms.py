@@ -153,3 +153,16 @@ class PaymentForm(FlaskForm):
     cheque_due_date = JalaliDateField(_l("Cheque date"), validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Length(max=2000)], render_kw={"rows": 2})
 
+    def validate(self, extra_validators=None) -> bool:
+        """The fields, and for a cheque its Sayad number, bank and date, all at once."""
+        from modules.sales.payments import cheque_errors
+
+        valid = super().validate(extra_validators)
+        if self.method.data == "cheque":
+            for name, message in cheque_errors(self.sayad_number.data, self.bank.data,
+                                               self.cheque_due_date.data).items():
+                field = getattr(self, name)
+                if not field.errors:
+                    field.errors = [*field.errors, message]
+                    valid = False
+        return valid

@@ -51,12 +51,16 @@ def make_product(app, code="LAP", name="لپ تاپ", price=1_200_000, **fields)
         return product.id
 
 
-def make_invoice(app, customer_id, items, email="admin@example.ir", post=False, **kw) -> int:
+def make_invoice(app, customer_id, items, email="admin@example.ir", post=False,
+                 original_id=None, **kw) -> int:
     """A draft (or posted) invoice made through the service; returns its id."""
     from core.customers.models import Customer
     from modules.sales import invoices
+    from modules.sales.models.documents import Invoice
 
     with app.test_request_context():
+        if original_id is not None:
+            kw["original"] = db.session.get(Invoice, original_id)
         invoice = invoices.create_invoice(db.session.get(Customer, customer_id), items,
                                           by=user(email), **kw)
         db.session.commit()
