@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select, union_all
 
+from core.auth.models import User
 from core.auth.scope import scoped
 from core.customers.models import Customer
 from core.database import get_setting, utcnow
@@ -94,10 +95,12 @@ class Column:
 
 def board(pipeline: Pipeline, filters: Mapping | None = None,
           limit: int = CARD_LIMIT) -> list[Column]:
-    """The open deals of ``pipeline`` by stage, largest first, at most ``limit`` per stage."""
+    """The open deals of ``pipeline`` by stage, largest first, at most ``limit`` per stage.
+
+    The cards are plain rows (``Card``), not ORM objects: the board only shows them.
+    """
     filters = {**(filters or {}), "pipeline": pipeline.id, "status": "open"}
     columns = {s.id: Column(stage=s) for s in pipeline.stages}
-    base = filtered(visible_deals(select(Deal.id)), filters)
     totals = db.session.execute(
         filtered(visible_deals(select(Deal.stage_id, func.count(), func.sum(Deal.value))),
                  filters).group_by(Deal.stage_id)).all()
@@ -106,19 +109,35 @@ def board(pipeline: Pipeline, filters: Mapping | None = None,
             columns[stage_id].count, columns[stage_id].total = count, int(total or 0)
     if limit <= 0 or not any(c.count for c in columns.values()):
         return list(columns.values())
-    for deal in db.session.execute(card_query(base, limit)).unique().scalars():
-        if deal.stage_id in columns:
-            columns[deal.stage_id].deals.append(deal)
+    for card in db.session.execute(card_query(list(columns), filters, limit)):
+        if card.stage_id in columns:
+            columns[card.stage_id].deals.append(card)
     return list(columns.values())
 
 
-def card_query(ids: Select, limit: int = CARD_LIMIT) -> Select:
-    """The deals drawn on the board: the ``limit`` largest of each stage among ``ids``."""
-    rank = func.row_number().over(partition_by=Deal.stage_id,
-                                  order_by=(Deal.value.desc(), Deal.id.desc()))
-    ranked = select(Deal.id, rank.label("rank")).where(Deal.id.in_(ids)).subquery()
-    return (select(Deal).join(ranked, and_(ranked.c.id == Deal.id, ranked.c.rank <= limit))
-            .order_by(Deal.stage_id, Deal.value.desc(), Deal.id.desc()))
+def card_query(stage_ids: list[int], filters: Mapping, limit: int = CARD_LIMIT) -> Select:
+    """The cards of the user's deals matching ``filters``: the ``limit`` largest per stage.
+
+    One ``LIMIT`` per stage, glued with UNION ALL, so the database reads at most ``limit``
+    rows of each stage from the index on (stage, status, value) however many deals there
+    are. Each row has id, stage_id, title, value, expected_close, customer_name, owner_name.
+    """
+    parts = []
+    for stage_id in stage_ids:
+        top = (filtered(visible_deals(select(
+            Deal.id, Deal.stage_id, Deal.title, Deal.value, Deal.expected_close,
+            Deal.customer_id, Deal.owner_id)), filters)
+            .where(Deal.stage_id == stage_id)
+            .order_by(Deal.value.desc(), Deal.id.desc()).limit(limit).subquery())
+        parts.append(select(top))
+    cards = union_all(*parts).subquery("cards")
+    owner = func.coalesce(func.nullif(User.name, ""), User.email)
+    return (select(cards.c.id, cards.c.stage_id, cards.c.title, cards.c.value,
+                   cards.c.expected_close, Customer.display_name.label("customer_name"),
+                   owner.label("owner_name"))
+            .join(Customer, Customer.id == cards.c.customer_id)
+            .outerjoin(User, User.id == cards.c.owner_id)
+            .order_by(cards.c.stage_id, cards.c.value.desc(), cards.c.id.desc()))
 
 
 # --- forecast and stale deals ---------------------------------------------------------------
