@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from core.auth.scope import scoped
 from core.customers.timeline import TimelineEntry
 from core.extensions import db
+from core.i18n import digits
 from core.money import format_money
 from modules.sales.models.documents import Invoice, Order, Quote
 from modules.sales.models.payments import Payment
@@ -26,7 +27,7 @@ def timeline_entries(customer) -> list[TimelineEntry]:
             .order_by(Quote.id.desc()).limit(LIMIT)).scalars():
         entries.append(TimelineEntry(
             at=quote.updated_at or quote.created_at, kind="quote", module="sales",
-            title=_("Quote %(ref)s: %(status)s", ref=quote.reference,
+            title=_("Quote %(ref)s: %(status)s", ref=digits(quote.reference),
                     status=quote_services.status_label(quote.status)),
             detail=format_money(quote.current.total),
             url=url_for("sales.quote_show", quote_id=quote.id)))

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from core.database import get_setting, utcnow
 from core.events import emit, invoice_posted, purchase_recorded
 from core.extensions import db
+from core.i18n import digits
 from modules.sales import lines as doc_lines
 from modules.sales import numbering
 from modules.sales.lines import DocumentError
@@ -46,20 +47,22 @@ class InvoiceImmutable(InvoiceError):
 def immutable_message(invoice: Invoice) -> str:
     if invoice.kind == "credit_note":
         return _("Credit note %(ref)s is posted and cannot be changed.",
-                 ref=invoice.reference)
+                 ref=digits(invoice.reference))
     return _("Invoice %(ref)s is posted and cannot be changed; issue a credit note or a "
-             "corrective invoice instead.", ref=invoice.reference)
+             "corrective invoice instead.", ref=digits(invoice.reference))
 
 
 def title(invoice: Invoice) -> str:
     """What to call the document: "Invoice 1404-12", "Credit note 1404-3", "Draft invoice"."""
     if invoice.kind == "credit_note":
-        return (_("Credit note %(ref)s", ref=invoice.reference) if invoice.posted
+        return (_("Credit note %(ref)s", ref=digits(invoice.reference)) if invoice.posted
                 else _("Draft credit note"))
     if invoice.original_id:
-        return (_("Corrective invoice %(ref)s", ref=invoice.reference) if invoice.posted
+        return (_("Corrective invoice %(ref)s", ref=digits(invoice.reference)) if invoice.posted
                 else _("Draft corrective invoice"))
-    return _("Invoice %(ref)s", ref=invoice.reference) if invoice.posted else _("Draft invoice")
+    if invoice.posted:
+        return _("Invoice %(ref)s", ref=digits(invoice.reference))
+    return _("Draft invoice")
 
 
 # --- drafts --------------------------------------------------------------------------------
@@ -114,11 +117,11 @@ def create_invoice(customer, items, *, by, due_date: date | None = None, notes: 
 def invoice_from_order(order: Order, *, by) -> Invoice:
     """A draft invoice with the order's lines and prices (VAT restated when it is posted)."""
     if order.status == "cancelled":
-        raise InvoiceError(_("Order %(ref)s was cancelled.", ref=order.reference))
+        raise InvoiceError(_("Order %(ref)s was cancelled.", ref=digits(order.reference)))
     existing = db.session.execute(select(Invoice).where(
         Invoice.order_id == order.id, Invoice.kind == "invoice")).scalars().first()
     if existing is not None:
-        raise InvoiceError(_("Order %(ref)s already has an invoice.", ref=order.reference))
+        raise InvoiceError(_("Order %(ref)s already has an invoice.", ref=digits(order.reference)))
     invoice = create_invoice(order.customer, doc_lines.as_items(order), by=by,
                              notes=order.notes, discount=order.document_discount, order=order)
     invoice.owner_id, invoice.team_id = order.owner_id or invoice.owner_id, order.team_id
@@ -230,10 +233,10 @@ def _check_correctable(original: Invoice, customer) -> None:
         raise InvoiceError(_("A corrective invoice is for the same customer as the original."))
     if replaced_by(original) is not None:
         raise InvoiceError(_("Invoice %(ref)s was already replaced by a corrective invoice.",
-                             ref=original.reference))
+                             ref=digits(original.reference)))
     if credited_total(original.id):
         raise InvoiceError(_("Invoice %(ref)s has credit notes; correct it with another "
-                             "credit note instead.", ref=original.reference))
+                             "credit note instead.", ref=digits(original.reference)))
 
 
 def _restate_vat(invoice: Invoice, day: date) -> None:
@@ -273,7 +276,7 @@ def post_invoice(invoice_id: int, *, by=None) -> Invoice:
         if invoice.total > left:
             raise InvoiceError(_("This credit note (%(amount)s) is more than what is left to "
                                  "credit on invoice %(ref)s (%(left)s).",
-                                 amount=_money(invoice.total), ref=original.reference,
+                                 amount=_money(invoice.total), ref=digits(original.reference),
                                  left=_money(left)))
     elif invoice.original_id:
         _check_correctable(invoice.original, invoice.customer)
@@ -314,7 +317,7 @@ def _replace_original(corrective: Invoice, *, by) -> None:
     original = corrective.original
     note = create_credit_note(original, by=by,
                               notes=_("Replaced by corrective invoice %(ref)s",
-                                      ref=corrective.reference))
+                                      ref=digits(corrective.reference)))
     db.session.flush()
     _restate_vat(note, today())
     note.fiscal_year = corrective.fiscal_year

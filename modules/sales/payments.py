@@ -17,7 +17,7 @@ from sqlalchemy import select
 from core.database import lock, utcnow
 from core.events import emit, payment_recorded
 from core.extensions import db
-from core.i18n import to_latin_digits
+from core.i18n import digits, to_latin_digits
 from modules.sales import receivables
 from modules.sales.lines import DocumentError, _money
 from modules.sales.models.documents import Invoice
@@ -103,7 +103,8 @@ def _allocations(customer_id: int, amount: int, wanted, errors: dict) -> list[tu
             continue
         if part > owed_by_id.get(invoice.id, 0):
             errors[key] = _("Only %(owed)s is still owed on invoice %(ref)s.",
-                            owed=_format(owed_by_id.get(invoice.id, 0)), ref=invoice.reference)
+                            owed=_format(owed_by_id.get(invoice.id, 0)),
+                            ref=digits(invoice.reference))
             continue
         total += part
         result.append((invoice, part))

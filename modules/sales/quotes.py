@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from core.database import get_setting, utcnow
 from core.extensions import db
-from core.i18n import jdate, local_date
+from core.i18n import digits, jdate, local_date
 from modules.sales import lines as doc_lines
 from modules.sales import numbering, totals
 from modules.sales.catalog import discount_limit
@@ -95,7 +95,7 @@ def update_quote(quote: Quote, items, *, by, valid_until: date | None = None, no
     """Change a quote's lines and terms; after it was sent, as its next version."""
     if quote.status not in EDITABLE:
         raise QuoteError(_("Quote %(ref)s was %(status)s and cannot change any more; make a "
-                           "new quote instead.", ref=quote.reference,
+                           "new quote instead.", ref=digits(quote.reference),
                            status=status_label(quote.status)))
     if quote.status in ("sent", "rejected"):
         version = QuoteVersion(version=quote.version + 1, issue_date=today(),
@@ -121,7 +121,8 @@ def update_quote(quote: Quote, items, *, by, valid_until: date | None = None, no
 def approve_quote(quote: Quote, *, by) -> Quote:
     """A manager allows the discounts of the current version, so the quote can be sent."""
     if quote.status != "awaiting_approval":
-        raise QuoteError(_("Quote %(ref)s is not waiting for approval.", ref=quote.reference))
+        raise QuoteError(_("Quote %(ref)s is not waiting for approval.",
+                           ref=digits(quote.reference)))
     granted = set(getattr(getattr(by, "role", None), "permissions", None) or ())
     if not granted & {"*", "sales.manage"}:
         raise QuoteError(_("Only a sales manager can approve discounts."))
@@ -160,9 +161,9 @@ def send_quote(quote: Quote, to: str, *, by, message: str = ""):
     if quote.status not in SENDABLE:
         if quote.status == "awaiting_approval":
             raise QuoteError(_("Quote %(ref)s waits for a manager's approval of its discounts; "
-                               "it can be sent once approved.", ref=quote.reference))
+                               "it can be sent once approved.", ref=digits(quote.reference)))
         raise QuoteError(_("Quote %(ref)s was %(status)s and cannot be sent.",
-                           ref=quote.reference, status=status_label(quote.status)))
+                           ref=digits(quote.reference), status=status_label(quote.status)))
     try:
         canonical_email(to)
     except ValueError as exc:
@@ -172,7 +173,7 @@ def send_quote(quote: Quote, to: str, *, by, message: str = ""):
     language = document_language()
     pdf = quote_pdf(quote, language=language)
     with force_locale(language):
-        subject = _("Quote %(ref)s from %(company)s", ref=quote.reference,
+        subject = _("Quote %(ref)s from %(company)s", ref=digits(quote.reference),
                     company=get_setting("company.legal_name", "") or _("Peyvand"))
         version = quote.current
         body = [_("Dear %(name)s,", name=quote.customer.display_name), "",
@@ -211,7 +212,7 @@ def answer(quote: Quote, accept: bool, note: str = "", *, by=None) -> Order | No
                            status=status_label(quote.status)))
     if quote.status != "sent":
         raise QuoteError(_("Quote %(ref)s has not been sent, so it cannot be answered yet.",
-                           ref=quote.reference))
+                           ref=digits(quote.reference)))
     valid_until = quote.current.valid_until
     if accept and valid_until is not None and valid_until < today():
         raise QuoteError(_("This quote expired on %(date)s; ask for a new one.",

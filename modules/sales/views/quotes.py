@@ -11,7 +11,7 @@ from core.auth.permissions import public, require_permission
 from core.auth.scope import get_scoped_or_404, scoped
 from core.customers.models import Customer
 from core.extensions import db
-from core.i18n import normalize, to_latin_digits
+from core.i18n import digits, normalize, to_latin_digits
 from core.pagination import request_page
 from modules.sales import lines as doc_lines
 from modules.sales import pdf
@@ -38,12 +38,12 @@ def fill_from(form, document, items: list[dict]) -> None:
         line = entry.form
         line.product_id.data = item["product_id"]
         line.description.data = item["description"]
-        line.quantity.data = doc_lines.totals.quantity_text(doc_lines.to_quantity(
-            item["quantity"]))
+        line.quantity.data = digits(doc_lines.totals.quantity_text(doc_lines.to_quantity(
+            item["quantity"])))
         line.unit.data = item["unit"]
         line.unit_price.data = item["unit_price"]
-        line.discount_percent.data = doc_lines.percent_plain(
-            doc_lines.to_basis_points(item["discount_percent"]))
+        line.discount_percent.data = digits(doc_lines.percent_plain(
+            doc_lines.to_basis_points(item["discount_percent"])))
     form.discount.data = document.document_discount or None
     form.notes.data = document.notes
 
@@ -158,9 +158,10 @@ def quote_new():
 def _flash_saved(quote: Quote) -> None:
     if quote.status == "awaiting_approval":
         flash(_("Quote %(ref)s saved. Its discounts are above your limit, so it waits for a "
-                "manager's approval before it can be sent.", ref=quote.reference), "warning")
+                "manager's approval before it can be sent.", ref=digits(quote.reference)),
+              "warning")
     else:
-        flash(_("Quote %(ref)s saved.", ref=quote.reference), "success")
+        flash(_("Quote %(ref)s saved.", ref=digits(quote.reference)), "success")
 
 
 @bp.route("/quotes/<int:quote_id>/edit", methods=["GET", "POST"])
@@ -170,7 +171,7 @@ def quote_edit(quote_id: int):
     quote = get_scoped_or_404(Quote, quote_id, "sales")
     if quote.status not in services.EDITABLE:
         flash(_("Quote %(ref)s was %(status)s and cannot change any more.",
-                ref=quote.reference, status=services.status_label(quote.status)), "danger")
+                ref=digits(quote.reference), status=services.status_label(quote.status)), "danger")
         return redirect(url_for("sales.quote_show", quote_id=quote.id))
     form = QuoteForm()
     if request.method == "GET":
