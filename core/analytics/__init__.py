@@ -22,13 +22,13 @@ def init_app(app: Flask) -> None:
         models,  # noqa: F401 - core_purchase, core_customer_score
     )
     from core.analytics.api import bp as api_bp
-    from core.analytics.cli import analytics_cli
+    from core.analytics.cli import analytics_cli, import_purchases_command
     from core.analytics.demo import load_purchases
     from core.analytics.jobs import nightly_recompute
     from core.analytics.services import on_purchase_recorded
     from core.analytics.timeline import init_app as init_timeline
     from core.analytics.views import bp, render_widget
-    from core.cli import crm
+    from core.cli import crm, import_cli
     from core.demo import add_demo_step
     from core.events import purchase_recorded
     from core.extensions import api
@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
 
     if "analytics" not in crm.commands:
         crm.add_command(analytics_cli)
+        import_cli.add_command(import_purchases_command)
     purchase_recorded.connect(on_purchase_recorded)
     jobs.periodic("analytics.recompute", 24 * 3600, nightly_recompute)
     if "analytics" not in app.blueprints:

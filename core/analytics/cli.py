@@ -4,7 +4,7 @@ import json
 from datetime import date
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from core.analytics.clv import FitError, fit_bgnbd, fit_gamma_gamma
 from core.analytics.summary import UNITS, PurchaseFileError, parse_date, read_purchases, summarise
@@ -81,3 +81,35 @@ def recompute_command(until: date | None) -> None:
     if summary["pareto"]:
         click.echo(f"Top {summary['pareto']['top']:.0%} of customers bring "
                    f"{summary['pareto']['top_share']:.1%} of revenue.")
+
+
+@click.command("purchases")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check every line and count; record nothing.")
+def import_purchases_command(file: str, dry_run: bool) -> None:
+    """Import a sales history (CSV: customer, date, amount[, reference]) into purchases."""
+    import sys
+
+    from core.analytics.history import HistoryFileError, check_file, import_history
+    from core.extensions import db
+
+    try:
+        with open(file, encoding="utf-8-sig", newline="") as handle:
+            total = check_file(handle)
+    except HistoryFileError as exc:
+        raise click.ClickException(f"{exc} Nothing was recorded.") from exc
+    with (open(file, encoding="utf-8-sig", newline="") as handle,
+          click.progressbar(length=total, label="Importing", file=sys.stderr) as bar):
+        result = import_history(handle, dry_run=dry_run, on_progress=bar.update)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    for line, reason in result.rejected:
+        click.echo(f"line {line}: {reason}", err=True)
+    verb = "would be recorded" if dry_run else "recorded"
+    click.echo(f"{result.recorded} purchases {verb}, {result.already} already there, "
+               f"{len(result.rejected)} lines rejected.")
+    if result.rejected:
+        sys.exit(1)

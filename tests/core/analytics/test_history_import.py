@@ -154,3 +154,21 @@ def test_someone_elses_import_is_not_found(app, client, make_user, login):
         db.session.commit()
     login("admin@example.ir")
     assert client.get(f"/analytics/history/{job_id}").status_code == 404
+
+
+def test_cli_imports_reports_rejected_lines_and_refuses_a_broken_file(app, runner, customers,
+                                                                      tmp_path):
+    good = tmp_path / "history.csv"
+    good.write_text("mobile,date,amount\n09123456789,2025-01-01,1000\nnobody,2025-01-01,5\n",
+                    encoding="utf-8")
+    dry = runner.invoke(args=["crm", "import", "purchases", str(good), "--dry-run"])
+    assert "1 purchases would be recorded" in dry.output and _purchases(app) == []
+    result = runner.invoke(args=["crm", "import", "purchases", str(good)])
+    assert result.exit_code == 1  # a line was rejected
+    assert "line 3:" in result.output and "1 purchases recorded" in result.output
+    assert len(_purchases(app)) == 1
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"mobile,date,amount\n\xff\xfe09123456789,2025-01-02,1\n")
+    refused = runner.invoke(args=["crm", "import", "purchases", str(broken)])
+    assert refused.exit_code == 1 and "Nothing was recorded" in refused.output
+    assert len(_purchases(app)) == 1
