@@ -206,3 +206,21 @@ def parse_month(text: str | None) -> tuple[int, int] | None:
         return None
     year, month = int(parts[0]), int(parts[1])
     return (year, month) if 1 <= month <= 12 and 1200 < year < 1600 else None
+
+
+def call_list(filters: Mapping | None = None) -> tuple[Select, list]:
+    """Who to call today: the user's open deals, stale ones first, then by the customer's
+    priority score from analytics (highest first), then the longest untouched.
+
+    Returns the statement (rows of Deal, priority, stale) and its keyset sort columns.
+    """
+    from sqlalchemy import case
+
+    from core.analytics.models import CustomerScore
+
+    stale = case((Deal.last_activity_at < stale_before(), 1), else_=0)
+    priority = func.coalesce(CustomerScore.priority, -1.0)
+    stmt = filtered(visible_deals(select(Deal, CustomerScore.priority, stale.label("stale"))),
+                    {**(filters or {}), "status": "open"}).outerjoin(
+        CustomerScore, CustomerScore.customer_id == Deal.customer_id)
+    return stmt, [stale.desc(), priority.desc(), Deal.last_activity_at.asc(), Deal.id.asc()]

@@ -57,6 +57,18 @@ def deals():
                            filtered=any(v for k, v in filters.items()))
 
 
+@bp.route("/today")
+@require_permission("sales.view")
+def call_today():
+    """Who to call today: stale deals first, then by the customer's priority score."""
+    filters = {"owner": int_arg("owner"), "pipeline": int_arg("pipeline")}
+    stmt, columns = queries.call_list(filters)
+    page = request_page(stmt, columns)
+    return render_template("sales/deals_today.html", page=page, filters=filters,
+                           pipelines=services.pipelines(), users=active_users(),
+                           stale_days=queries.stale_days())
+
+
 def _visible_customer(customer_id: int | None) -> Customer | None:
     """The customer if the user may see it (customer record scope), else None."""
     if not customer_id:

@@ -1,6 +1,7 @@
 """Pipelines and the kanban board: stages, moving deals (service and view), counts and sums,
 the weighted forecast and stale deals."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -256,3 +257,35 @@ def test_stale_deals_are_open_deals_without_recent_activity(app, client, sales, 
     html = client.get("/sales/deals?stale=1&status=open").get_data(as_text=True)
     assert "قدیمی" in html and "تازه" not in html
     assert "no activity for 14 days" in html
+
+
+def test_who_to_call_today_puts_stale_deals_first_then_customer_priority(app, client, sales,
+                                                                        login):
+    from core.analytics.models import CustomerScore
+    from core.database import utcnow
+    from modules.sales.models.pipeline import Deal
+
+    stage = sales["stages"][0]
+    high = make_customer(app, "ali@example.ir", last_name="High")
+    low = make_customer(app, "ali@example.ir", last_name="Low")
+    unscored = make_deal(app, "ali@example.ir", sales["customer"], stage, title="بی‌امتیاز")
+    to_low = make_deal(app, "ali@example.ir", low, stage, title="کم")
+    to_high = make_deal(app, "ali@example.ir", high, stage, title="زیاد")
+    stale = make_deal(app, "ali@example.ir", low, stage, title="راکد")
+    make_deal(app, "sara@example.ir", high, stage, title="مال سارا")
+    with app.app_context():
+        for customer, priority in ((high, 9.5), (low, 2.0)):
+            db.session.add(CustomerScore(customer_id=customer, recency_days=1, frequency=1,
+                                         monetary=1, r_score=3, f_score=3, m_score=3,
+                                         segment="loyal", priority=priority))
+        db.session.get(Deal, stale).last_activity_at = utcnow() - timedelta(days=20)
+        db.session.commit()
+    login("ali@example.ir")
+    html = client.get("/sales/today?size=2").get_data(as_text=True)
+    first_page = [int(x) for x in re.findall(r'<tr data-deal="(\d+)"', html)]
+    assert first_page == [stale, to_high]
+    assert "data-stale" in html and "مال سارا" not in html
+    following = re.search(r'href="([^"]*after=[^"]+)"', html).group(1)
+    rest = client.get(following.replace("&amp;", "&")).get_data(as_text=True)
+    assert [int(x) for x in re.findall(r'<tr data-deal="(\d+)"', rest)] == [
+        to_low, unscored]
