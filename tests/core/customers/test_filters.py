@@ -217,3 +217,26 @@ def test_filter_dates_in_the_api_are_read_as_gregorian_only_when_they_are():
     assert _filter_date("2024-04-03") == date(2024, 4, 3)
     assert _filter_date("1403-01-15") == date(2024, 4, 3)
     assert _filter_date("۱۴۰۳/۰۱/۱۵") == date(2024, 4, 3)
+
+
+def test_api_filters_by_tag_name_or_id_owner_and_kind(app, make_user, make_customer,
+                                                       make_token, client, fields):
+    from core.customers.models import Tag
+
+    owner = make_user("admin@example.ir", name="مدیر")
+    other = make_user("other@example.ir", name="دیگری")
+    vip = make_customer("admin@example.ir", first_name="ویژه", tags=["VIP", "تهران"])
+    tehran = make_customer("other@example.ir", kind="organisation", legal_name="شرکت",
+                           tags=["تهران"])
+    plain = make_customer("admin@example.ir", first_name="ساده")
+    with app.app_context():
+        vip_tag = db.session.query(Tag).filter_by(name="VIP").one().id
+    token = bearer(make_token("admin@example.ir"))
+    assert api_ids(client, token, tag="VIP") == [vip]
+    assert api_ids(client, token, tag=str(vip_tag)) == [vip]
+    assert sorted(api_ids(client, token, tag="تهران")) == sorted([vip, tehran])
+    assert api_ids(client, token, tag=["تهران", "VIP"]) == [vip]
+    assert api_ids(client, token, tag="ناموجود") == []
+    assert api_ids(client, token, owner=other) == [tehran]
+    assert api_ids(client, token, kind="organisation") == [tehran]
+    assert sorted(api_ids(client, token, owner=owner)) == sorted([vip, plain])
