@@ -220,3 +220,15 @@ def test_discount_limit_per_role(app, client, make_user, login):
         assert catalog.discount_limit(users["boss@example.ir"]) == 20
         assert catalog.discount_limit(users["agent@example.ir"]) == 5
         assert catalog.discount_limit(users["admin@example.ir"]) == 100  # not configured
+
+
+def test_public_services_find_products_and_deals(app):
+    from modules.sales import services
+
+    product = make_product(app, code="LAP-01", price=1000)
+    customer = make_customer(app)
+    with app.test_request_context():
+        assert services.product_by_code("LAP-۰۱").id == product
+        assert services.product_by_code("nothing") is None
+        assert services.price_for(services.product_by_code("LAP-01"), None) == 1000
+        assert services.customer_deals(customer) == []
