@@ -214,7 +214,18 @@ def create_deal(*, by=None, **fields) -> Deal:
 
 
 def update_deal(deal: Deal, *, by=None, **fields) -> Deal:
-    """Change the given fields; the change (field names, stage) goes into the history."""
+    """Change the given fields; the change (field names, stage) goes into the history.
+
+    A new owner brings the deal into their team (for "team" record scope) unless a team is
+    given.
+    """
+    if fields.get("owner_id") and fields["owner_id"] != deal.owner_id \
+            and "team_id" not in fields:
+        from core.auth.models import User
+
+        owner = db.session.get(User, fields["owner_id"])
+        if owner is not None:
+            fields["team_id"] = owner.team_id
     old_stage = deal.stage_id
     changed = _apply(deal, fields, new=False)
     if deal.stage_id != old_stage:

@@ -249,3 +249,34 @@ def test_customer_merge_moves_deals_to_the_survivor(app, sales):
         notes = db.session.query(DealActivity).filter_by(deal_id=sales["sara_deal"],
                                                          kind="update").all()
         assert [n.detail["merged_from"] for n in notes] == [sales["sara_customer"]]
+
+
+def test_team_scope_sees_the_teams_deals_and_a_new_owner_brings_the_deal(app, client,
+                                                                        make_user, login):
+    from core.auth.models import Team, User
+    from modules.sales import pipeline as services
+    from modules.sales.models.pipeline import Deal
+
+    make_user("lead@example.ir", role="manager", seats=["sales"])  # scope "team"
+    make_user("ali@example.ir", role="agent", seats=["sales"])
+    make_user("sara@example.ir", role="agent", seats=["sales"])
+    with app.app_context():
+        tehran, shiraz = Team(name="تهران"), Team(name="شیراز")
+        db.session.add_all([tehran, shiraz])
+        db.session.flush()
+        users = {u.email: u for u in db.session.query(User)}
+        users["lead@example.ir"].team_id = users["ali@example.ir"].team_id = tehran.id
+        users["sara@example.ir"].team_id = shiraz.id
+        db.session.commit()
+        sara_id = users["sara@example.ir"].id
+    stage = seed_pipeline(app)["stages"][0]
+    customer = make_customer(app)
+    ours = make_deal(app, "ali@example.ir", customer, stage, title="ours")
+    theirs = make_deal(app, "sara@example.ir", customer, stage, title="theirs")
+    login("lead@example.ir")
+    assert client.get(f"/sales/deals/{ours}").status_code == 200
+    assert client.get(f"/sales/deals/{theirs}").status_code == 404
+    with app.test_request_context():
+        services.update_deal(db.session.get(Deal, ours), owner_id=sara_id)
+        db.session.commit()
+    assert client.get(f"/sales/deals/{ours}").status_code == 404  # now in Shiraz's team
