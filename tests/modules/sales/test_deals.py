@@ -280,3 +280,35 @@ def test_team_scope_sees_the_teams_deals_and_a_new_owner_brings_the_deal(app, cl
         services.update_deal(db.session.get(Deal, ours), owner_id=sara_id)
         db.session.commit()
     assert client.get(f"/sales/deals/{ours}").status_code == 404  # now in Shiraz's team
+
+
+def test_persian_sales_pages_show_no_latin_digits(app, client, make_user, login):
+    """Words wait for the catalogs; digits must already be Persian on every sales page."""
+    import re
+    from datetime import date
+
+    from tests.core.test_translations import latin_in
+
+    make_user("fa@example.ir", role="admin", seats=["sales"], locale="fa")
+    ids = seed_pipeline(app)
+    customer = make_customer(app, "fa@example.ir", mobiles=["09123456789"])
+    product = make_product(app, code="LAP-01", name="لپ‌تاپ", price=12_500_000,
+                           stock_quantity=12)
+    deal = make_deal(app, "fa@example.ir", customer, ids["stages"][1], value=7_500_000,
+                     expected_close=date(2024, 7, 22))
+    login("fa@example.ir")
+    page = client.get(f"/sales/deals/{deal}")
+    token = csrf_from(page)
+    client.post(f"/sales/deals/{deal}/lines", data={"csrf_token": token, "product_id": product,
+                                                     "quantity": "2", "unit_price": ""})
+    client.post(f"/sales/deals/{deal}/stage", data={"csrf_token": token,
+                                                    "stage_id": ids["stages"][2]})
+    for path in ("/sales/board", "/sales/deals", f"/sales/deals/{deal}",
+                 f"/sales/deals/{deal}/edit", "/sales/forecast", "/sales/today",
+                 "/sales/products", f"/sales/products/{product}/edit", "/sales/pipelines",
+                 f"/sales/pipelines/{ids['pipeline']}/edit", "/sales/discounts",
+                 "/sales/deals?stale=1&status=open"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        digits = [w for w in latin_in(response.get_data(as_text=True)) if re.match(r"\d", w)]
+        assert digits == [], (path, digits)
