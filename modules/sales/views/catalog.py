@@ -3,7 +3,7 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.auth.models import Role
 from core.auth.permissions import require_permission
@@ -142,7 +142,11 @@ def pricelists():
     sort, columns = sort_columns(request.args.get("sort"), LIST_SORTS, "priority",
                                  PriceList.id)
     page = request_page(stmt, columns)
-    return render_template("sales/pricelists.html", page=page, sort=sort,
+    counts = dict(db.session.execute(
+        select(PriceListItem.price_list_id, func.count()).where(
+            PriceListItem.price_list_id.in_([pl.id for pl in page]))
+        .group_by(PriceListItem.price_list_id)).all()) if page else {}
+    return render_template("sales/pricelists.html", page=page, sort=sort, counts=counts,
                            segments=_segment_names())
 
 

@@ -189,6 +189,8 @@ def test_price_list_pages_create_a_list_and_set_a_price(app, client, make_user, 
         assert (item.product_id, item.price, item.price_list.priority) == (product, 950_000, 10)
     listed = client.get(created.headers["Location"]).get_data(as_text=True)
     assert "950,000 Rial" in listed and "1,000,000 Rial" in listed
+    lists = client.get("/sales/pricelists").get_data(as_text=True)
+    assert "وفادار" in lists and "<td>1</td>" in lists  # products priced
 
 
 def test_discount_limit_per_role(app, client, make_user, login):
