@@ -20,10 +20,10 @@ from flask_babel import gettext as _
 from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
-from core.database import get_setting, utcnow
+from core.database import utcnow
 from core.events import emit, invoice_posted, purchase_recorded
 from core.extensions import db
-from core.i18n import digits
+from core.i18n import digits, fiscal_year_of
 from modules.sales import lines as doc_lines
 from modules.sales import numbering
 from modules.sales.lines import DocumentError
@@ -169,15 +169,27 @@ def delete_draft(invoice: Invoice) -> None:
 
 # --- posting -------------------------------------------------------------------------------
 
-def seller_fields() -> dict:
+SELLER_SETTINGS = {"seller_legal_name": "company.legal_name",
+                   "seller_national_id": "company.national_id",
+                   "seller_economic_code": "company.economic_code",
+                   "seller_postal_code": "company.postal_code",
+                   "seller_address": "company.address"}
+
+
+def _settings(keys) -> dict:
+    """Several deployment settings in one query (posting reads six of them)."""
+    from core.models import Setting
+
+    with db.session.no_autoflush:
+        rows = db.session.execute(select(Setting.key, Setting.value)
+                                  .where(Setting.key.in_(list(keys)))).all()
+    return dict(rows)
+
+
+def seller_fields(stored: dict | None = None) -> dict:
     """The company's official fields from the deployment settings."""
-    return {
-        "seller_legal_name": get_setting("company.legal_name", "") or "",
-        "seller_national_id": get_setting("company.national_id", "") or "",
-        "seller_economic_code": get_setting("company.economic_code", "") or "",
-        "seller_postal_code": get_setting("company.postal_code", "") or "",
-        "seller_address": get_setting("company.address", "") or "",
-    }
+    stored = _settings(SELLER_SETTINGS.values()) if stored is None else stored
+    return {field: stored.get(key) or "" for field, key in SELLER_SETTINGS.items()}
 
 
 def buyer_fields(customer) -> dict:
@@ -243,8 +255,11 @@ def _restate_vat(invoice: Invoice, day: date) -> None:
     """Recompute the VAT with the rates in force on the issue date (not the draft's date)."""
     checked = doc_lines.lines_of(invoice)
     if invoice.kind == "invoice":
+        rates: dict[str, int] = {}
         for line in checked:
-            line.vat_rate_bp = doc_lines.vat_rate_for(line.tax_category, day)
+            if line.tax_category not in rates:
+                rates[line.tax_category] = doc_lines.vat_rate_for(line.tax_category, day)
+            line.vat_rate_bp = rates[line.tax_category]
     result = doc_lines.compute(checked, invoice.document_discount)
     for row, line, amounts in zip(invoice.lines, checked, result.lines, strict=True):
         row.vat_rate_bp = line.vat_rate_bp
@@ -258,6 +273,8 @@ def post_invoice(invoice_id: int, *, by=None) -> Invoice:
     """Post a draft: the next gapless number of its fiscal year, snapshots, events.
 
     Call it at the start of a transaction (see ``modules.sales.numbering`` about SQLite).
+    Everything that does not need the number is written first; the number is taken last,
+    so the sequence row stays locked only for the final writes, the events and the commit.
     """
     numbering.begin_numbering()
     invoice = db.session.get(Invoice, invoice_id, with_for_update={"of": Invoice},
@@ -280,11 +297,14 @@ def post_invoice(invoice_id: int, *, by=None) -> Invoice:
                                  left=_money(left)))
     elif invoice.original_id:
         _check_correctable(invoice.original, invoice.customer)
-    invoice.fiscal_year = numbering.fiscal_year_for(day)
-    invoice.number = numbering.next_number(invoice.kind, invoice.fiscal_year)
+    stored = _settings([*SELLER_SETTINGS.values(), "fiscal.year_start_month"])
+    fiscal_year = fiscal_year_of(day, int(stored.get("fiscal.year_start_month") or 1))
     invoice.issue_date = day
-    for name, value in {**seller_fields(), **buyer_fields(invoice.customer)}.items():
+    for name, value in {**seller_fields(stored), **buyer_fields(invoice.customer)}.items():
         setattr(invoice, name, value)
+    db.session.flush()  # still a draft: the lines, amounts and snapshots, before the lock
+    invoice.fiscal_year = fiscal_year
+    invoice.number = numbering.next_number(invoice.kind, fiscal_year)
     invoice.status = "posted"
     invoice.posted_at = utcnow()
     invoice.posted_by_id = getattr(by, "id", None)
