@@ -328,8 +328,8 @@ def _announce(invoice: Invoice) -> None:
          number=invoice.number, total=invoice.total, vat=invoice.vat,
          original_id=invoice.original_id, occurred_at=invoice.posted_at)
     emit(purchase_recorded, customer_id=invoice.customer_id, amount=sign * invoice.total,
-         occurred_at=invoice.posted_at, source="sales",
-         reference=f"{invoice.kind} {invoice.reference}", key=f"sales.invoice:{invoice.id}")
+         occurred_at=invoice.posted_at, source="sales", reference=invoice.reference,
+         key=f"sales.invoice:{invoice.id}")
 
 
 def _replace_original(corrective: Invoice, *, by) -> None:

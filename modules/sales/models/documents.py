@@ -110,6 +110,7 @@ class Quote(db.Model):
 
     customer = relationship("Customer", lazy="joined")
     owner = relationship("User", foreign_keys=[owner_id])
+    deal = relationship("Deal")
     versions: Mapped[list["QuoteVersion"]] = relationship(
         back_populates="quote", cascade="all, delete-orphan", order_by="QuoteVersion.version")
 

@@ -13,6 +13,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     RadioField,
     SelectField,
     StringField,
@@ -90,6 +91,7 @@ class _DocumentForm(FlaskForm):
 
 class QuoteForm(_DocumentForm):
     valid_until = JalaliDateField(_l("Valid until"), validators=[Optional()])
+    deal_id = HiddenField(filters=[lambda v: int(v) if str(v or "").isdigit() else None])
 
 
 class InvoiceForm(_DocumentForm):

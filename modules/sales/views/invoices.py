@@ -59,7 +59,8 @@ def _editor(invoice: Invoice | None, *, original: Invoice | None = None, credit:
     source = invoice or original
     if request.method == "GET":
         if source is not None:
-            fill_from(form, source, doc_lines.as_items(source))
+            fill_from(form, doc_lines.as_items(source), discount=source.document_discount,
+                      notes=source.notes)
             form.customer_id.data = source.customer_id
             form.due_date.data = invoice.due_date if invoice else None
             if credit or original is not None:

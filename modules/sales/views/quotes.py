@@ -30,8 +30,8 @@ def customer_in_scope(customer_id) -> Customer | None:
                                      Customer, "customers")).scalar()
 
 
-def fill_from(form, document, items: list[dict]) -> None:
-    """Show a stored document's lines and terms in an empty form (GET)."""
+def fill_from(form, items: list[dict], *, discount: int = 0, notes: str = "") -> None:
+    """Show lines (``lines.as_items`` of a stored document) and terms in an empty form."""
     while len(form.lines) < len(items):
         form.lines.append_entry()
     for entry, item in zip(form.lines, items, strict=False):
@@ -44,8 +44,8 @@ def fill_from(form, document, items: list[dict]) -> None:
         line.unit_price.data = item["unit_price"]
         line.discount_percent.data = digits(doc_lines.percent_plain(
             doc_lines.to_basis_points(item["discount_percent"])))
-    form.discount.data = document.document_discount or None
-    form.notes.data = document.notes
+    form.discount.data = discount or None
+    form.notes.data = notes
 
 
 def work_lines(form, customer, day):
@@ -133,6 +133,11 @@ def quote_new():
     form = QuoteForm()
     if request.method == "GET":
         form.customer_id.data = request.args.get("customer_id", type=int)
+        deal = _deal(request.args.get("deal_id", type=int))
+        if deal is not None:
+            _fill_from_deal(form, deal)
+    else:
+        deal = _deal(form.deal_id.data)
     customer = customer_in_scope(form.customer_id.data)
     action, kept, preview = work_lines(form, customer, services.today())
     if action == "save" and form.validate_on_submit():
@@ -143,7 +148,8 @@ def quote_new():
                 quote = services.create_quote(customer, items_of(form), by=current_user,
                                               valid_until=form.valid_until.data,
                                               notes=form.notes.data,
-                                              discount=form.discount.data or 0)
+                                              discount=form.discount.data or 0,
+                                              deal_id=deal.id if deal else None)
             except DocumentError as exc:
                 db.session.rollback()
                 form.put_errors(exc.errors, kept)
@@ -152,7 +158,25 @@ def quote_new():
                 _flash_saved(quote)
                 return redirect(url_for("sales.quote_show", quote_id=quote.id))
     return render_template("sales/quote_form.html", form=form, quote=None, customer=customer,
-                           preview=preview)
+                           preview=preview, deal=deal)
+
+
+def _deal(deal_id):
+    """The deal a new quote is for, if the user may see it."""
+    from modules.sales.models.pipeline import Deal
+
+    return get_scoped_or_404(Deal, deal_id, "sales") if deal_id else None
+
+
+def _fill_from_deal(form, deal) -> None:
+    """A quote for a deal starts with the deal's customer and products."""
+    form.deal_id.data = deal.id
+    form.customer_id.data = deal.customer_id
+    items = [{"product_id": line.product_id, "description": "", "unit": "",
+              "quantity": line.quantity, "unit_price": line.unit_price or None,
+              "discount_percent": 0} for line in deal.lines]
+    if items:
+        fill_from(form, items)
 
 
 def _flash_saved(quote: Quote) -> None:
@@ -175,7 +199,9 @@ def quote_edit(quote_id: int):
         return redirect(url_for("sales.quote_show", quote_id=quote.id))
     form = QuoteForm()
     if request.method == "GET":
-        fill_from(form, quote.current, doc_lines.as_items(quote.current))
+        version = quote.current
+        fill_from(form, doc_lines.as_items(version), discount=version.document_discount,
+                  notes=version.notes)
         form.valid_until.data = quote.current.valid_until
     form.customer_id.data = quote.customer_id
     action, kept, preview = work_lines(form, quote.customer, services.today())

@@ -170,3 +170,35 @@ def test_an_agent_cannot_open_another_agents_quote(app, client, make_user, login
     assert client.get(f"/sales/quotes/{quote_id}").status_code == 404
     assert client.get(f"/sales/quotes/{quote_id}/pdf").status_code == 404
     assert b"data-quote=" not in client.get("/sales/quotes/").data
+
+
+def test_a_quote_for_a_deal_starts_with_its_customer_and_products(app, client, make_user,
+                                                                   login):
+    from modules.sales.models.documents import Quote
+    from modules.sales.models.pipeline import Deal
+    from modules.sales.pipeline import set_lines
+    from tests.modules.sales.deal_helpers import make_deal, seed_pipeline
+
+    make_user(seats=["sales"])
+    stages = seed_pipeline(app)["stages"]
+    customer = make_buyer(app)
+    product = make_product(app, price=900_000)
+    deal_id = make_deal(app, "admin@example.ir", customer, stages[0], title="تجهیز دفتر")
+    with app.test_request_context():
+        set_lines(db.session.get(Deal, deal_id), [{"product_id": product, "quantity": 3,
+                                                   "unit_price": 850_000}])
+        db.session.commit()
+    login()
+    page = client.get(f"/sales/quotes/new?deal_id={deal_id}")
+    assert b"data-quote-deal" in page.data and b'value="850,000"' in page.data
+    saved = client.post("/sales/quotes/new", data={
+        "csrf_token": csrf_from(page), "customer_id": str(customer), "deal_id": str(deal_id),
+        "lines-0-product_id": str(product), "lines-0-quantity": "3",
+        "lines-0-unit_price": "850,000", "action": "save"})
+    assert saved.status_code == 302, saved.data[:2000]
+    with app.app_context():
+        quote = db.session.query(Quote).one()
+        assert (quote.deal_id, quote.customer_id, quote.current.gross) == (deal_id, customer,
+                                                                           2_550_000)
+    shown = client.get(saved.headers["Location"])
+    assert b"data-deal-link" in shown.data and "تجهیز دفتر".encode() in shown.data
