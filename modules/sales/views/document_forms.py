@@ -5,6 +5,7 @@ the page comes back with one more line, or with the price-list prices filled in 
 totals computed; "Save" stores it through the service.
 """
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from core.auth.scope import scoped
 from core.customers.models import Customer
 from core.extensions import db
 from core.fields import JalaliDateField, MoneyField
+from core.i18n import digits, format_number
 from modules.sales.models.catalog import Product
 
 CUSTOMER_CHOICES_LIMIT = 500
@@ -99,10 +101,17 @@ class InvoiceForm(_DocumentForm):
 
 
 def product_choices() -> list[tuple]:
-    """Products on sale, by name (the first choice is a free-text line)."""
-    rows = db.session.execute(select(Product.id, Product.code, Product.name)
-                              .where(Product.active.is_(True)).order_by(Product.name)).all()
-    return [(0, "—")] + [(pid, f"{name} ({code})") for pid, code, name in rows]
+    """Products on sale, by name, with the stock when it is kept (first: a free-text line)."""
+    rows = db.session.execute(
+        select(Product.id, Product.code, Product.name, Product.stock_quantity)
+        .where(Product.active.is_(True)).order_by(Product.name)).all()
+
+    def label(code, name, stock) -> str:
+        text = f"{name} ({digits(code)})"
+        return text if stock is None else text + " · " + _("%(n)s in stock",
+                                                           n=format_number(stock))
+
+    return [(0, "—")] + [(pid, label(code, name, stock)) for pid, code, name, stock in rows]
 
 
 def customer_choices(selected: int | None = None) -> list[tuple]:

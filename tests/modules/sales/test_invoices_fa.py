@@ -24,7 +24,7 @@ def test_document_pages_in_persian_show_no_latin_digits(app, client, make_user, 
     make_user(seats=["sales"], locale="fa")
     set_company(app)
     customer = make_buyer(app)
-    product = make_product(app, code="LAP-01", price=12_500_000)
+    product = make_product(app, code="LAP-01", price=12_500_000, stock_quantity=12)
     items = [{"product_id": product, "quantity": "2.5", "discount_percent": "12.5"}]
     quote_id = make_quote(app, customer, items, discount=10_000)
     sent_id = make_quote(app, customer, items)
