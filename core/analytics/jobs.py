@@ -28,10 +28,10 @@ def recompute_scores(until: date | str | None = None, job_id: int | None = None)
         fit = sql.fit_models(table)
         progress.advance(1)
         computed_at = utcnow()
-        rows, fit = sql.score_rows(table, fit, computed_at)
+        scores, fit = sql.score_columns(table, fit, computed_at)
         progress.advance(1)
         lock(KIND)  # one recompute writes at a time
-        sql.write_scores(rows)
+        sql.write_scores(scores)
         summary = {
             "until": table.until.isoformat(), "computed_at": computed_at.isoformat(),
             "customers": len(table), "fit_error": fit.error,
