@@ -10,10 +10,12 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -39,10 +41,26 @@ class Tag(db.Model):
     name: Mapped[str] = mapped_column(String(80), unique=True)
 
 
+def _trigram_ops_visible(_ddl, _target, bind, **_kw) -> bool:
+    """Whether pg_trgm's operator class is on the search path (always assumed offline)."""
+    if bind is None:
+        return True
+    return bind.execute(text("SELECT 1 FROM pg_opclass WHERE opcname = 'gin_trgm_ops' "
+                             "AND pg_opclass_is_visible(oid)")).first() is not None
+
+
 class Customer(db.Model):
     """A person or an organisation the company deals with: the record every module shares."""
 
     __tablename__ = "core_customer"
+    __table_args__ = (
+        # Search is LIKE '%word%' on the search key: on PostgreSQL a trigram GIN index answers
+        # it without reading every row. Needs the pg_trgm extension (CREATE EXTENSION pg_trgm,
+        # in the migration); left out where it is not installed, and on SQLite.
+        Index("ix_core_customer_search_key_trgm", "search_key", postgresql_using="gin",
+              postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(
+                  dialect="postgresql", callable_=_trigram_ops_visible),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(12), default="person")
     display_name: Mapped[str] = mapped_column(String(200))
