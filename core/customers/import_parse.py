@@ -58,12 +58,18 @@ class Table:
             if line >= self.header_line:
                 break
         width = len(self.headers)
+        text = self.format == "csv"
         for line, cells in records:
+            if text and len(cells) == width:  # the common case, kept quick
+                joined = "".join(cells)
+                if joined and not joined.isspace():
+                    yield line, cells
+                continue
             if not any(_filled(c) for c in cells):
                 continue
             if len(cells) > width and not any(_filled(c) for c in cells[width:]):
                 cells = cells[:width]
-            elif len(cells) < width and self.format == "xlsx":
+            elif len(cells) < width and not text:
                 cells = list(cells) + [""] * (width - len(cells))
             if len(cells) != width:
                 raise FileProblem(_("Line %(line)d has %(found)d values but the first line "
@@ -174,25 +180,18 @@ def _delimiter_name(delimiter: str) -> str:
     return {"\t": _("tab"), ",": ",", ";": ";", "|": "|"}[delimiter]
 
 
-def _decoded_lines(raw, encoding: str) -> Iterator[str]:
-    """The file's lines as text; bytes that are not ``encoding`` raise FileProblem with the line."""
-    line = 0
+def _bad_bytes(path: Path, encoding: str, near: int) -> FileProblem:
+    """Where the first bytes that are not ``encoding`` text are (line and character)."""
     if encoding.startswith("utf-16"):
-        text = io.TextIOWrapper(raw, encoding=encoding, newline="")
-        try:
-            for line, chunk in enumerate(text, start=1):  # noqa: B007 - line used below
-                yield chunk
-        except UnicodeDecodeError as exc:
-            raise _not_text(line + 1, encoding) from exc
-        return
+        return _not_text(near, encoding)
     base = "utf-8" if encoding == "utf-8-sig" else encoding
-    for line, chunk in enumerate(raw, start=1):
-        if line == 1 and chunk.startswith(codecs.BOM_UTF8):
-            chunk = chunk[len(codecs.BOM_UTF8):]
-        try:
-            yield chunk.decode(base)
-        except UnicodeDecodeError as exc:
-            raise _not_text(line, encoding, exc.start + 1) from exc
+    with open(path, "rb") as raw:
+        for line, chunk in enumerate(raw, start=1):
+            try:
+                chunk.decode(base)
+            except UnicodeDecodeError as exc:
+                return _not_text(line, encoding, exc.start + 1)
+    return _not_text(near, encoding)
 
 
 def _not_text(line: int, encoding: str, column: int | None = None) -> FileProblem:
@@ -206,8 +205,8 @@ def _not_text(line: int, encoding: str, column: int | None = None) -> FileProble
 
 def _csv_records(table: Table) -> Iterator[tuple[int, list]]:
     with open(table.path, "rb") as raw:
-        reader = csv.reader(_decoded_lines(raw, table.encoding), delimiter=table.delimiter,
-                            strict=True)
+        text = io.TextIOWrapper(raw, encoding=table.encoding, newline="")
+        reader = csv.reader(text, delimiter=table.delimiter, strict=True)
         start = 1
         try:
             for cells in reader:
@@ -217,6 +216,8 @@ def _csv_records(table: Table) -> Iterator[tuple[int, list]]:
             raise FileProblem(_("Line %(line)d cannot be read (%(reason)s); look for a quote "
                                 "that is never closed.", line=start, reason=str(exc)),
                               start) from exc
+        except UnicodeDecodeError as exc:
+            raise _bad_bytes(table.path, table.encoding, start) from exc
 
 
 def _xlsx_records(path: Path) -> Iterator[tuple[int, list]]:

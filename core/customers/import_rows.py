@@ -27,9 +27,28 @@ from core.validators import (
 
 TEXT_LIMITS = {"first_name": 100, "last_name": 100, "display_name": 200, "legal_name": 200,
                "source": 80, "province": 80, "city": 80, "address": 300}
-CODES = {"national_code": check_national_code, "national_id": check_legal_national_id,
+_PLAIN_MOBILE = re.compile(r"(?:0|\+98|0098|98)?(9\d{9})", re.ASCII)
+_WEIGHTS = range(10, 1, -1)
+
+
+def mobile(value: str) -> str:
+    """``canonical_mobile``, quicker for numbers already written plainly (09123456789)."""
+    plain = _PLAIN_MOBILE.fullmatch(value)
+    return "+98" + plain.group(1) if plain else canonical_mobile(value)
+
+
+def national_code(value: str) -> str:
+    """``check_national_code``, quicker for ten plain digits that are right."""
+    if len(value) == 10 and value.isascii() and value.isdigit() and value != value[0] * 10:
+        remainder = sum(map(int.__mul__, map(int, value[:9]), _WEIGHTS)) % 11
+        if int(value[9]) == (remainder if remainder < 2 else 11 - remainder):
+            return value
+    return check_national_code(value)
+
+
+CONTACTS = {"mobile": mobile, "phone": _clean_phone, "email": _clean_email}
+CODES = {"national_code": national_code, "national_id": check_legal_national_id,
          "economic_code": check_economic_code, "postal_code": check_postal_code}
-CONTACTS = {"mobile": canonical_mobile, "phone": _clean_phone, "email": _clean_email}
 KIND_WORDS = {
     "person": {"person", "individual", "p", "حقیقی", "شخص", "شخص حقیقی", "فرد"},
     "organisation": {"organisation", "organization", "company", "org", "o", "حقوقی", "سازمان",
@@ -56,13 +75,17 @@ class Record:
     custom: dict = field(default_factory=dict)
     address: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
+    found_keys: list | None = None
 
     def keys(self) -> list[tuple[str, str]]:
         """What identifies the customer: ("contact", mobile/email), ("code", national code)."""
-        found = [("contact", v) for v in self.mobiles] + [("contact", v) for v in self.emails]
-        if self.fields.get("national_code"):
-            found.append(("code", self.fields["national_code"]))
-        return found
+        if self.found_keys is None:
+            found = [("contact", v) for v in self.mobiles]
+            found += [("contact", v) for v in self.emails]
+            if self.fields.get("national_code"):
+                found.append(("code", self.fields["national_code"]))
+            self.found_keys = found
+        return self.found_keys
 
     def kind_for_new(self) -> str:
         """The kind of a new customer: as given, else organisation when only a legal name."""
@@ -90,86 +113,112 @@ class RowReader:
     """Turns the cells of one row into a ``Record`` following a column mapping."""
 
     def __init__(self, mapping: list[str]):
-        self.plan: dict[str, list[int]] = {}
+        plan: dict[str, list[int]] = {}
         for index, target in enumerate(mapping):
             if target:
-                self.plan.setdefault(target, []).append(index)
+                plan.setdefault(target, []).append(index)
         custom = {d.name: d for d in definitions()}
-        self.custom = {t: custom[t[7:]] for t in self.plan
-                       if t.startswith("custom:") and t[7:] in custom}
-        self.labels = {t: str(TARGETS[t]) for t in self.plan if t in TARGETS}
-        self.labels.update({t: d.label for t, d in self.custom.items()})
+        labels = {t: str(TARGETS[t]) for t in plan if t in TARGETS}
+        labels.update({t: custom[t[7:]].label for t in plan
+                       if t.startswith("custom:") and t[7:] in custom})
+        self.steps = [(target, tuple(columns), labels[target], _reader(target, custom))
+                      for target, columns in plan.items() if target in labels]
 
     def __call__(self, line: int, values: list) -> Record:
         record = Record(line, values)
-        errors = record.errors
-        for target, columns in self.plan.items():
-            cells = [values[i] for i in columns if _given(values[i])]
-            if not cells:
-                continue
+        for target, columns, label, read in self.steps:
+            if len(columns) == 1:
+                cell = values[columns[0]]
+                if cell.__class__ is str:
+                    if not cell or cell.isspace():
+                        continue
+                elif cell is None:
+                    continue
+                cells = (cell,)
+            else:
+                cells = [values[i] for i in columns if _given(values[i])]
+                if not cells:
+                    continue
             try:
-                self._read(record, target, cells)
+                read(record, cells)
             except ValueError as exc:
-                errors[target] = f"{self.labels.get(target, target)}: {exc}"
-        if not errors and not (record.fields or record.mobiles or record.phones
-                               or record.emails or record.tags or record.custom
-                               or record.address):
-            errors[""] = _("This row has no values in the columns chosen for import.")
+                record.errors[target] = f"{label}: {exc}"
+        if not record.errors and not (record.fields or record.mobiles or record.phones
+                                      or record.emails or record.tags or record.custom
+                                      or record.address):
+            record.errors[""] = _("This row has no values in the columns chosen for import.")
         return record
 
-    def _read(self, record: Record, target: str, cells: list) -> None:
-        first = cells[0]
-        if target in CONTACTS:
-            clean = CONTACTS[target]
-            split = _EMAIL_SPLIT if target == "email" else _LIST_SPLIT
-            found = getattr(record, target + "s")
+
+def _reader(target: str, custom: dict):
+    """A function ``read(record, cells)`` that checks and stores one target's cells."""
+    if target in CONTACTS:
+        clean, attr = CONTACTS[target], target + "s"
+        split = (_EMAIL_SPLIT if target == "email" else _LIST_SPLIT).split
+
+        def read_contacts(record, cells):
+            found = getattr(record, attr)
             for cell in cells:
-                for part in split.split(str(cell)):
-                    if part.strip():
-                        value = clean(part.strip())
+                for part in split(str(cell)):
+                    part = part.strip()
+                    if part:
+                        value = clean(part)
                         if value not in found:
                             found.append(value)
-        elif target == "tags":
-            for cell in cells:
-                for name in str(cell).replace("،", ",").split(","):
-                    name = " ".join(name.split())
-                    if len(name) > 80:
-                        raise ValueError(_("a tag is longer than %(n)d characters", n=80))
-                    if name and name not in record.tags:
-                        record.tags.append(name)
-        elif target in TEXT_LIMITS:
-            text = str(first).strip()
-            if len(text) > TEXT_LIMITS[target]:
-                raise ValueError(_("longer than %(n)d characters", n=TEXT_LIMITS[target]))
-            if target in ("province", "city", "address"):
-                record.address[target] = text
-            else:
-                record.fields[target] = text
-        elif target in CODES:
-            value = str(first).strip()
-            if target == "national_code" and to_latin_digits(value).isdigit() \
-                    and 8 <= len(value) < 10:
+        return read_contacts
+    if target == "tags":
+        return _read_tags
+    if target in TEXT_LIMITS:
+        limit = TEXT_LIMITS[target]
+        where = "address" if target in ("province", "city", "address") else "fields"
+
+        def read_text(record, cells):
+            text = str(cells[0]).strip()
+            if len(text) > limit:
+                raise ValueError(_("longer than %(n)d characters", n=limit))
+            getattr(record, where)[target] = text
+        return read_text
+    if target in CODES:
+        check = CODES[target]
+        where = "address" if target == "postal_code" else "fields"
+
+        def read_code(record, cells):
+            value = str(cells[0]).strip()
+            if target == "national_code" and 8 <= len(value) < 10 \
+                    and to_latin_digits(value).isdigit():
                 value = value.zfill(10)  # spreadsheets drop leading zeros
-            checked = CODES[target](value)
-            if target == "postal_code":
-                record.address[target] = checked
-            else:
-                record.fields[target] = checked
-        elif target in ("birthday", "anniversary"):
-            record.fields[target] = read_date(first)
-        elif target == "kind":
-            record.fields[target] = read_kind(first)
-        elif target in ("consent_email", "consent_sms"):
-            record.fields[target] = read_bool(first)
-        elif target in self.custom:
-            definition = self.custom[target]
-            if definition.type == "text" and len(str(first).strip()) > 500:
+            getattr(record, where)[target] = check(value)
+        return read_code
+    if target.startswith("custom:"):
+        definition = custom[target[7:]]
+
+        def read_custom(record, cells):
+            if definition.type == "text" and len(str(cells[0]).strip()) > 500:
                 raise ValueError(_("longer than %(n)d characters", n=500))
-            record.custom[definition.name] = _convert(definition, first)
+            record.custom[definition.name] = _convert(definition, cells[0])
+        return read_custom
+    convert = {"birthday": read_date, "anniversary": read_date, "kind": read_kind,
+               "consent_email": read_bool, "consent_sms": read_bool}[target]
+
+    def read_value(record, cells):
+        record.fields[target] = convert(cells[0])
+    return read_value
+
+
+def _read_tags(record: Record, cells) -> None:
+    for cell in cells:
+        for name in str(cell).replace("،", ",").split(","):
+            name = " ".join(name.split())
+            if len(name) > 80:
+                raise ValueError(_("a tag is longer than %(n)d characters", n=80))
+            if name and name not in record.tags:
+                record.tags.append(name)
 
 
 def _given(value) -> bool:
-    return value.strip() != "" if isinstance(value, str) else value is not None
+    if value.__class__ is str:
+        return bool(value) and not value.isspace()
+    return value is not None and value != ""
 
 
 def read_date(value) -> date:
@@ -178,13 +227,12 @@ def read_date(value) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    return _read_date_text(str(value).strip())
+    return _read_date_text(to_latin_digits(str(value).strip()))
 
 
 @lru_cache(maxsize=50_000)
 def _read_date_text(text: str) -> date:
-    latin = to_latin_digits(text)
-    match = _GREGORIAN.fullmatch(latin)
+    match = _GREGORIAN.fullmatch(text)
     if match and int(match.group(1)) >= 1700:
         try:
             return date(*(int(g) for g in match.groups()))

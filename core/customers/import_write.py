@@ -1,57 +1,33 @@
 """Matching and writing one batch of import records, with a handful of statements per batch.
 
 A record whose mobile, email or national code belongs to an existing customer updates that
-customer (empty cells leave fields alone; contacts and tags are added, never removed); records
-of one file that share one of these also become one customer. A record that matches two
-different customers, or a customer outside the importer's record scope, is rejected.
+customer; records of one file that share one of these become one customer. A record that
+matches two different customers, or a customer outside the importer's record scope, is
+rejected. ``import_merge.fold`` decides what changes.
 
-Rows are written with SQLAlchemy Core (bulk INSERT ... RETURNING, executemany UPDATE), not
-the ORM: the search key is computed here with ``search_key_for`` and the import is audited
-once by the caller, not once per customer.
+The rows go to the driver as executemany of plain INSERT and UPDATE statements, with values
+converted by the columns' own SQLAlchemy bind processors, new ids reserved up front (the
+PostgreSQL sequence, or the next ids under SQLite's write lock). The ORM is bypassed, so its
+per-row audit entries and events are too: the importer audits and signals once per import
+and per batch instead.
 """
 
-import sqlite3
-import tempfile
-from collections import namedtuple
-from dataclasses import dataclass, field
-from types import SimpleNamespace
-
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import select
 
+from core.customers.import_merge import COLUMNS, Contact, SeenKeys, Target, fold
 from core.customers.import_rows import Record
-from core.customers.keys import search_key_for
 from core.customers.models import Address, ContactPoint, Customer, Tag, customer_tags
-from core.database import utcnow
+from core.database import lock, utcnow
 from core.extensions import db
 
 CUSTOMER = Customer.__table__
 CONTACT = ContactPoint.__table__
 ADDRESS = Address.__table__
 TAG = Tag.__table__
-COLUMNS = ("kind", "display_name", "first_name", "last_name", "legal_name", "national_code",
-           "national_id", "economic_code", "birthday", "anniversary", "source", "consent_email",
-           "consent_sms", "custom")
-BLANK = {"kind": "person", "display_name": "", "first_name": "", "last_name": "",
-         "legal_name": "", "source": "", "consent_email": False, "consent_sms": False}
-CONTACT_KINDS = (("email", "emails"), ("mobile", "mobiles"), ("phone", "phones"))
+ADDRESS_FIELDS = ("province", "city", "line", "postal_code")
 TAG_CACHE_MAX = 10_000
-Contact = namedtuple("Contact", "kind value primary order")
-
-
-@dataclass(eq=False)
-class Target:
-    """One customer a batch writes: existing (``id``) or new, and the records that fill it."""
-
-    id: int | None
-    state: dict
-    contacts: list = field(default_factory=list)
-    tags: list = field(default_factory=list)
-    address: dict | None = None
-    address_id: int | None = None
-    address_changed: bool = False
-    records: list = field(default_factory=list)
-    pseudo: int | None = None  # dry run: a customer an earlier batch would have created
+LOCK = "customers.import"
 
 
 class BatchWriter:
@@ -62,9 +38,19 @@ class BatchWriter:
         self.dry_run = dry_run
         self.scope = by.role.scope_for("customers") if by is not None else "all"
         self.tag_ids: dict[str, int] = {}
-        self.seen = _SeenKeys() if dry_run else None
+        self.seen = SeenKeys() if dry_run else None
         self.created_ids: list[int] = []
         self.updated_ids: list[int] = []
+        dialect = db.session.get_bind().dialect
+        self.sqlite = dialect.name == "sqlite"
+        # Values the driver cannot take as they are (dates on SQLite, JSON), converted by
+        # the columns' own bind processors; strings, numbers and booleans go through.
+        self.convert = {n: CUSTOMER.c[n].type.dialect_impl(dialect).bind_processor(dialect)
+                        for n in ("birthday", "anniversary", "custom", "created_at")}
+        self.converted = [(i, self.convert[n]) for i, n in enumerate(COLUMNS)
+                          if self.convert.get(n) is not None]
+        self.no_custom = self._value("custom", {})
+        self.quote = dialect.identifier_preparer.quote
 
     def close(self) -> None:
         if self.seen is not None:
@@ -73,6 +59,8 @@ class BatchWriter:
     def write(self, records: list[Record]) -> list[tuple[Record, str]]:
         """Each record's outcome: "created", "updated", "unchanged" or the rejection reason."""
         self.created_ids, self.updated_ids = [], []
+        if not self.dry_run:
+            lock(LOCK)  # one import writes at a time; on SQLite: the write lock, before reads
         keys = {key for record in records for key in record.keys()}
         matches = self._lookup(keys)
         existing = self._load({cid for ids in matches.values() for cid in ids})
@@ -80,14 +68,23 @@ class BatchWriter:
         claimed: dict = {}
         targets: list[Target] = []
         for record in records:
-            found = {claimed.get(k) or _first(matches.get(k), existing) for k in record.keys()}
-            found.discard(None)
-            if len(found) > 1:
-                ids = sorted(f"#{t.id}" for t in found if t.id)
+            keys = record.keys()
+            target, others = None, None
+            for key in keys:
+                found = claimed.get(key)
+                if found is None:
+                    found = _first(matches.get(key), existing)
+                    if found is None:
+                        continue
+                if target is None:
+                    target = found
+                elif found is not target:
+                    others = [target, found] if others is None else [*others, found]
+            if others is not None:
+                ids = sorted({f"#{t.id}" for t in others if t.id})
                 outcomes.append((record, _("matches more than one customer %(ids)s; merge "
                                            "them first", ids=" ".join(ids))))
                 continue
-            target = found.pop() if found else None
             if target is not None and target.id and not self._may_change(target.state):
                 outcomes.append((record, _("matches a customer that is not in your records")))
                 continue
@@ -96,20 +93,19 @@ class BatchWriter:
                 if problem:
                     outcomes.append((record, problem))
                     continue
-                target = Target(None, {**BLANK, "kind": record.kind_for_new()})
+                target = Target.new(record.kind_for_new())
+            if not target.records:
                 targets.append(target)
-            elif not target.records and target not in targets:
-                targets.append(target)
-            outcome = "created" if target.id is None and target.pseudo is None \
-                and not target.records else "updated"
+            fresh = target.id is None and target.pseudo is None and not target.records
             target.records.append(record)
-            outcomes.append((record, outcome))
-            for key in record.keys():
+            outcomes.append((record, "created" if fresh else "updated"))
+            for key in keys:
                 claimed[key] = target
-        changed = [t for t in targets if _apply(t)]
-        unchanged = {id(r) for t in targets if t not in changed for r in t.records}
-        outcomes = [(r, "unchanged" if id(r) in unchanged and o == "updated" else o)
-                    for r, o in outcomes]
+        changed = [t for t in targets if fold(t)]
+        if len(changed) < len(targets):
+            kept = {id(t) for t in changed}
+            unchanged = {id(r) for t in targets if id(t) not in kept for r in t.records}
+            outcomes = [(r, "unchanged" if id(r) in unchanged else o) for r, o in outcomes]
         if self.seen is not None:
             self.seen.add(claimed)
         elif changed:
@@ -123,16 +119,15 @@ class BatchWriter:
         contacts = [v for kind, v in keys if kind == "contact"]
         codes = [v for kind, v in keys if kind == "code"]
         found: dict = {}
-        if contacts:
-            rows = db.session.execute(select(CONTACT.c.value, CONTACT.c.customer_id).where(
-                CONTACT.c.value.in_(contacts), CONTACT.c.kind.in_(("mobile", "email"))))
-            for value, cid in rows:
-                found.setdefault(("contact", value), set()).add(cid)
-        if codes:
-            rows = db.session.execute(select(CUSTOMER.c.national_code, CUSTOMER.c.id).where(
-                CUSTOMER.c.national_code.in_(codes), CUSTOMER.c.anonymised_at.is_(None)))
-            for code, cid in rows:
-                found.setdefault(("code", code), set()).add(cid)
+        for kind, values, sql in (
+                ("contact", contacts, f"SELECT value, customer_id FROM {CONTACT.name} WHERE "
+                                      "kind IN ('mobile', 'email') AND value IN "),
+                ("code", codes, f"SELECT national_code, id FROM {CUSTOMER.name} WHERE "
+                                "national_code IN ")):
+            if values:
+                marks = ", ".join([self._mark("")] * len(values))
+                for value, cid in self._query(f"{sql}({marks})", tuple(values)):
+                    found.setdefault((kind, value), set()).add(cid)
         if self.seen is not None:
             for key, pseudo in self.seen.find(keys - found.keys()).items():
                 found[key] = {pseudo}
@@ -149,9 +144,7 @@ class BatchWriter:
                                              *(CUSTOMER.c[n] for n in COLUMNS))
                                       .where(CUSTOMER.c.id.in_(ids))).mappings():
             if row["anonymised_at"] is None:
-                state = dict(row)
-                state["custom"] = dict(state["custom"] or {})
-                loaded[row["id"]] = Target(row["id"], state)
+                loaded[row["id"]] = Target(row["id"], dict(row))
         for cid, kind, value, primary, ident in db.session.execute(
                 select(CONTACT.c.customer_id, CONTACT.c.kind, CONTACT.c.value,
                        CONTACT.c.primary, CONTACT.c.id).where(CONTACT.c.customer_id.in_(ids))):
@@ -168,14 +161,11 @@ class BatchWriter:
             target = loaded.get(row["customer_id"])
             if target is not None and target.address is None:
                 target.address_id = row["id"]
-                target.address = {k: row[k] for k in ("province", "city", "line",
-                                                      "postal_code")}
+                target.address = {k: row[k] for k in ADDRESS_FIELDS}
         return loaded
 
     def _may_change(self, state: dict) -> bool:
-        if self.scope == "all":
-            return True
-        if state["owner_id"] == self.by.id:
+        if self.scope == "all" or state["owner_id"] == self.by.id:
             return True
         return (self.scope == "team" and self.by.team_id is not None
                 and state["team_id"] == self.by.team_id)
@@ -183,69 +173,95 @@ class BatchWriter:
     # ---- writing -----------------------------------------------------------------------
 
     def _save(self, targets: list[Target]) -> None:
-        now = utcnow()
+        now = self._value("created_at", utcnow())
         new = [t for t in targets if t.id is None]
         old = [t for t in targets if t.id is not None]
         if new:
-            owner = getattr(self.by, "id", None)
-            team = getattr(self.by, "team_id", None)
-            rows = [{**{n: t.state.get(n) for n in COLUMNS}, "search_key": t.state["search_key"],
-                     "owner_id": owner, "team_id": team, "created_at": now, "updated_at": now}
-                    for t in new]
-            ids = db.session.execute(
-                insert(CUSTOMER).returning(CUSTOMER.c.id, sort_by_parameter_order=True),
-                rows).scalars().all()
-            for target, ident in zip(new, ids, strict=True):
+            for target, ident in zip(new, self._new_ids(len(new)), strict=True):
                 target.id = ident
-            self.created_ids = list(ids)
+            owner, team = getattr(self.by, "id", None), getattr(self.by, "team_id", None)
+            self._insert(CUSTOMER, ("id", *COLUMNS, "search_key", "owner_id", "team_id",
+                                    "created_at", "updated_at"),
+                         [(t.id, *self._columns(t.state), t.state["search_key"], owner, team,
+                           now, now) for t in new])
+            self.created_ids = [t.id for t in new]
         if old:
-            params = [{"b_id": t.id, "b_search_key": t.state["search_key"], "b_updated_at": now,
-                       **{f"b_{n}": t.state.get(n) for n in COLUMNS}} for t in old]
-            db.session.execute(
-                update(CUSTOMER).where(CUSTOMER.c.id == bindparam("b_id")).values(
-                    {n: bindparam(f"b_{n}") for n in (*COLUMNS, "search_key", "updated_at")}),
-                params)
+            names = (*COLUMNS, "search_key", "updated_at")
+            self._execute(f"UPDATE {CUSTOMER.name} SET "
+                          + ", ".join(f"{self.quote(n)} = {self._mark(n)}" for n in names)
+                          + f" WHERE id = {self._mark('id')}",
+                          [(*self._columns(t.state), t.state["search_key"], now, t.id)
+                           for t in old])
             self.updated_ids = [t.id for t in old]
-        contacts = [{"customer_id": t.id, "kind": c.kind, "value": c.value, "label": "",
-                     "primary": c.primary} for t in targets for c in t.contacts
-                    if c.order is None]
-        if contacts:
-            db.session.execute(insert(CONTACT), contacts)
-        self._save_addresses(targets)
-        self._save_tags(targets)
-
-    def _save_addresses(self, targets: list[Target]) -> None:
-        fresh = [{"customer_id": t.id, **t.address} for t in targets
-                 if t.address is not None and t.address_id is None]
-        if fresh:
-            db.session.execute(insert(ADDRESS), fresh)
-        moved = [{"b_id": t.address_id, **{f"b_{k}": v for k, v in t.address.items()}}
-                 for t in targets if t.address_id is not None and t.address_changed]
+        self._insert(CONTACT, ("customer_id", "kind", "value", "label", "primary"),
+                     [(t.id, c.kind, c.value, "", c.primary) for t in targets
+                      for c in t.contacts if c.order is None])
+        self._insert(ADDRESS, ("customer_id", *ADDRESS_FIELDS),
+                     [(t.id, *(t.address[k] for k in ADDRESS_FIELDS)) for t in targets
+                      if t.address is not None and t.address_id is None])
+        moved = [(*(t.address[k] for k in ADDRESS_FIELDS), t.address_id) for t in targets
+                 if t.address_id is not None and t.address_changed]
         if moved:
-            db.session.execute(update(ADDRESS).where(ADDRESS.c.id == bindparam("b_id")).values(
-                {k: bindparam(f"b_{k}") for k in ("province", "city", "line", "postal_code")}),
-                moved)
+            self._execute(f"UPDATE {ADDRESS.name} SET "
+                          + ", ".join(f"{k} = {self._mark(k)}" for k in ADDRESS_FIELDS)
+                          + f" WHERE id = {self._mark('id')}", moved)
+        links = [(t.id, name) for t in targets for name in t.new_tags]
+        if links:
+            ids = self._tag_ids({name for _cid, name in links})
+            self._insert(customer_tags, ("customer_id", "tag_id"),
+                         [(cid, ids[name]) for cid, name in links])
 
-    def _save_tags(self, targets: list[Target]) -> None:
-        links = [(t.id, name) for t in targets for name in t.state.get("_new_tags", ())]
-        if not links:
-            return
-        ids = self._tag_ids({name for _cid, name in links})
-        db.session.execute(insert(customer_tags),
-                           [{"customer_id": cid, "tag_id": ids[name]} for cid, name in links])
+    def _columns(self, state: dict) -> list:
+        values = [state[n] for n in COLUMNS]
+        for i, convert in self.converted:
+            value = values[i]
+            if value is not None:
+                values[i] = self.no_custom if value == {} else convert(value)
+        return values
+
+    def _value(self, column: str, value):
+        convert = self.convert.get(column)
+        return value if convert is None or value is None else convert(value)
+
+    def _mark(self, column: str) -> str:
+        if self.sqlite:
+            return "?"
+        return "%s::JSON" if column == "custom" else "%s"
+
+    def _insert(self, table, columns: tuple, rows: list) -> None:
+        if rows:
+            self._execute(f"INSERT INTO {table.name} ({', '.join(map(self.quote, columns))}) "
+                          f"VALUES ({', '.join(self._mark(c) for c in columns)})", rows)
+
+    def _execute(self, sql: str, rows: list) -> None:
+        db.session.connection().exec_driver_sql(sql, rows)
+
+    def _query(self, sql: str, params: tuple):
+        return db.session.connection().exec_driver_sql(sql, params).all()
+
+    def _new_ids(self, n: int) -> list[int]:
+        """``n`` customer ids nobody else takes: from the sequence, or after SQLite's max id
+        (this transaction holds SQLite's only write lock since ``lock(LOCK)``)."""
+        connection = db.session.connection()
+        if self.sqlite:
+            start = connection.exec_driver_sql(
+                f"SELECT coalesce(max(id), 0) + 1 FROM {CUSTOMER.name}").scalar()
+            return list(range(start, start + n))
+        return list(connection.exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{CUSTOMER.name}', 'id')) "
+            "FROM generate_series(1, %s)", (n,)).scalars())
 
     def _tag_ids(self, names: set[str]) -> dict[str, int]:
         missing = [n for n in names if n not in self.tag_ids]
         if missing:
             if len(self.tag_ids) > TAG_CACHE_MAX:
                 self.tag_ids.clear()
-            found = dict(db.session.execute(select(TAG.c.name, TAG.c.id)
-                                            .where(TAG.c.name.in_(missing))).all())
-            fresh = [{"name": n} for n in missing if n not in found]
-            if fresh:
-                db.session.execute(_insert_ignoring_duplicates(TAG), fresh)
-                found = dict(db.session.execute(select(TAG.c.name, TAG.c.id)
-                                                .where(TAG.c.name.in_(missing))).all())
+            query = select(TAG.c.name, TAG.c.id).where(TAG.c.name.in_(missing))
+            found = dict(db.session.execute(query).all())
+            fresh = [(n,) for n in missing if n not in found]
+            if fresh:  # under lock(LOCK): no other import adds them meanwhile
+                self._insert(TAG, ("name",), fresh)
+                found = dict(db.session.execute(query).all())
             self.tag_ids.update(found)
         return {n: self.tag_ids[n] for n in names}
 
@@ -258,108 +274,3 @@ def _first(ids, existing: dict):
         if ident in existing:
             return existing[ident]
     return None
-
-
-def _apply(target: Target) -> bool:
-    """Fold the target's records into its state; whether anything is new. Sets the key."""
-    state = target.state
-    before = dict(state)
-    known = {(c.kind, c.value) for c in target.contacts}
-    tags = set(target.tags)
-    new_tags: list[str] = []
-    for record in target.records:
-        derived = state.get("display_name", "") in ("", _display_name(state))
-        for name, value in record.fields.items():
-            state[name] = value
-        if record.custom:
-            state["custom"] = {**(state.get("custom") or {}), **record.custom}
-        if "display_name" not in record.fields and derived or not state.get("display_name"):
-            state["display_name"] = _display_name(state)
-        for kind, attr in CONTACT_KINDS:
-            for value in getattr(record, attr):
-                if (kind, value) not in known:
-                    known.add((kind, value))
-                    first = not any(c.kind == kind for c in target.contacts)
-                    target.contacts.append(Contact(kind, value, first, None))
-        for name in record.tags:
-            if name not in tags:
-                tags.add(name)
-                new_tags.append(name)
-        if record.address:
-            current = target.address or {"province": "", "city": "", "line": "",
-                                         "postal_code": None}
-            merged = {**current, **{("line" if k == "address" else k): v
-                                    for k, v in record.address.items()}}
-            if merged != current:
-                target.address, target.address_changed = merged, True
-    if target.pseudo is not None:
-        return True  # dry run: an earlier batch would have created it
-    state["_new_tags"] = new_tags
-    added = any(c.order is None for c in target.contacts)
-    if target.id is None:
-        state.setdefault("custom", {})
-    changed = target.id is None or added or bool(new_tags) or target.address_changed or any(
-        state.get(n) != before.get(n) for n in COLUMNS)
-    if changed:
-        state["search_key"] = _search_key(state, target.contacts)
-    return changed
-
-
-def _display_name(state: dict) -> str:
-    if state.get("kind") == "organisation":
-        return state.get("legal_name") or ""
-    return " ".join(p for p in (state.get("first_name"), state.get("last_name")) if p)
-
-
-def _search_key(state: dict, contacts: list[Contact]) -> str:
-    """``search_key_for`` of the customer as it will be loaded (contacts by kind, primary)."""
-    ordered = sorted(enumerate(contacts), key=lambda p: (
-        p[1].kind, not p[1].primary, p[1].order if p[1].order is not None else 1 << 62, p[0]))
-    customer = SimpleNamespace(**{n: state.get(n) for n in (
-        "display_name", "first_name", "last_name", "legal_name", "national_code",
-        "national_id", "economic_code")}, contacts=[c for _i, c in ordered])
-    return search_key_for(customer)
-
-
-def _insert_ignoring_duplicates(table):
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table).on_conflict_do_nothing()
-
-
-class _SeenKeys:
-    """Dry run: the keys earlier batches would have written, on disk so memory stays flat."""
-
-    def __init__(self):
-        self.file = tempfile.NamedTemporaryFile(prefix="peyvand-import-", suffix=".db")
-        self.db = sqlite3.connect(self.file.name)
-        self.db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY, target INTEGER)")
-        self.next = -1
-        self.pseudo: dict[int, int] = {}
-
-    def find(self, keys) -> dict:
-        wanted = {f"{kind}:{value}": (kind, value) for kind, value in keys}
-        found = {}
-        names = list(wanted)
-        for start in range(0, len(names), 900):
-            chunk = names[start:start + 900]
-            marks = ",".join("?" * len(chunk))
-            for key, target in self.db.execute(
-                    f"SELECT key, target FROM seen WHERE key IN ({marks})", chunk):
-                found[wanted[key]] = target
-        return found
-
-    def add(self, claimed: dict) -> None:
-        rows = []
-        for (kind, value), target in claimed.items():
-            if target.id is None and target.pseudo is None:
-                target.pseudo = self.next
-                self.next -= 1
-            rows.append((f"{kind}:{value}", target.id or target.pseudo))
-        self.db.executemany("INSERT OR REPLACE INTO seen VALUES (?, ?)", rows)
-
-    def close(self) -> None:
-        self.db.close()
-        self.file.close()

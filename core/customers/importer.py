@@ -15,6 +15,7 @@
 """
 
 import csv
+import gc
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -101,6 +102,8 @@ def run_import(path: str | Path, mapping: list[str] | None = None, *, by=None,
     writer = BatchWriter(by=by, dry_run=dry_run)
     rejected = RejectedReport(Path(report), table.headers) if report else None
     batch = []
+    collecting = gc.isenabled()
+    gc.disable()  # rows make no reference cycles; full collections cost a fifth of the time
     try:
         for count, (line, values) in enumerate(table.rows(), start=1):
             record = read(line, values)
@@ -113,6 +116,8 @@ def run_import(path: str | Path, mapping: list[str] | None = None, *, by=None,
                 batch = []
         _flush(writer, batch, result, rejected, progress, total)
     finally:
+        if collecting:
+            gc.enable()
         writer.close()
         if rejected is not None:
             rejected.close()

@@ -5,6 +5,8 @@ import csv
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -276,3 +278,47 @@ def test_matching_stays_within_the_importers_records(app, tmp_path, make_user, m
         result = run_import(path, by=one)
         assert result.rejected == 1 and "not in your records" in result.errors[0][1]
         assert db.session.get(Customer, theirs).last_name == ""
+
+
+# ---- the quick paths give what the rules they stand in for give ---------------------------
+
+PERSIAN_BITS = st.sampled_from(["علی", "كريمي", "می", "نمی", "ها", "های", "تر", "ترین", "رو",
+                                "\u200c", " ", "  ", "ي", "ك", "ۀ", "۰۹", "12", "Ab", "ـ", "ُ"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.lists(PERSIAN_BITS, max_size=5).map("".join), min_size=7,
+                      max_size=7),
+       emails=st.lists(st.sampled_from(["a@b.ir", "Ali.2@X.ir", "می@x.ir"]), max_size=2),
+       mobiles=st.lists(st.sampled_from(["+989123456789", "+989350001122"]), max_size=2))
+def test_the_quick_search_key_is_search_key_for(parts, emails, mobiles):
+    from types import SimpleNamespace
+
+    from core.customers.import_merge import KEY_FIELDS, Contact, _search_key
+
+    state = dict(zip(KEY_FIELDS, parts, strict=True))
+    contacts = [Contact("mobile", m, i == 0, None) for i, m in enumerate(mobiles)]
+    contacts += [Contact("email", e, i == 0, 10 - i) for i, e in enumerate(emails)]
+    loaded = sorted(contacts, key=lambda c: (c.kind, not c.primary, c.order or 1 << 62))
+    assert _search_key(state, contacts) == search_key_for(
+        SimpleNamespace(**state, contacts=loaded))
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # the app is only read
+@given(text=st.text(alphabet="0123456789+ -۰۹٩", min_size=8, max_size=15))
+def test_the_quick_mobile_and_national_code_checks_agree_with_the_validators(app, text):
+    from core.customers.import_rows import mobile
+    from core.customers.import_rows import national_code as quick_code
+    from core.validators import canonical_mobile, check_national_code
+
+    with app.app_context():
+        for quick, rule in ((mobile, canonical_mobile), (quick_code, check_national_code)):
+            for value in (text, text.replace(" ", ""), CODE, "0" * 10, "09123456789"):
+                try:
+                    expected = rule(value)
+                except ValueError:
+                    with pytest.raises(ValueError):
+                        quick(value)
+                else:
+                    assert quick(value) == expected
