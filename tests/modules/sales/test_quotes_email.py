@@ -7,6 +7,7 @@ import pytest
 
 from core import outbox
 from core.extensions import db
+from core.i18n import to_persian_digits
 from tests.conftest import csrf_from
 from tests.core.messaging.servers import SmtpServer
 from tests.modules.sales.document_helpers import make_buyer, make_product, make_quote, set_company
@@ -60,7 +61,9 @@ def test_send_with_pdf_then_the_customer_accepts_once_from_the_link(app, client,
         quote = _quote(quote_id)
         assert quote.status == "sent" and quote.current.sent_at is not None
         reference = quote.reference
-    assert reference in message["Subject"] and "شرکت پیوند نوین" in message["Subject"]
+    # the customer reads the deployment's language (Persian): Persian digits in the subject
+    assert to_persian_digits(reference) in message["Subject"]
+    assert "شرکت پیوند نوین" in message["Subject"]
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == f"quote-{reference}-v1.pdf"
     assert attachment.get_content().startswith(b"%PDF")
