@@ -15,7 +15,7 @@ BUILTIN_ROLES = {
     "manager": (
         ["core.dashboard", "customers.view", "customers.edit", "customers.import",
          "customers.merge", "analytics.view", "admin.modules", "api.tokens", "*.view",
-         "*.manage"],
+         "*.work", "*.manage"],  # a manager does the team's work too, and approves it
         "team",
     ),
     "agent": (["core.dashboard", "customers.view", "customers.edit", "*.view", "*.work"], "own"),

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from core.analytics.models import Purchase
 from core.extensions import db
+from core.i18n import localize_digits
 from core.money import Money, format_money
 
 
@@ -25,7 +26,7 @@ def purchase_entries(customer) -> list:
         at=row.occurred_at, kind="purchase",
         title=_("Purchase of %(amount)s (%(source)s)",
                 amount=format_money(Money(row.amount, row.currency)), source=_source(row.source)),
-        detail=row.reference) for row in rows]
+        detail=localize_digits(row.reference)) for row in rows]
 
 
 def init_app(app: Flask) -> None:

@@ -15,6 +15,7 @@ from core.auth.models import User
 from core.auth.permissions import require_permission
 from core.auth.scope import get_scoped_or_404, scoped
 from core.customers import services
+from core.customers.actions import actions_for
 from core.customers.custom_fields import definitions
 from core.customers.forms import CustomerForm, NoteForm, customer_form
 from core.customers.models import Customer, Tag
@@ -161,7 +162,8 @@ def show(customer_id: int):
                            affiliations=_visible_affiliations(customer),
                            duplicates=_visible_duplicates(customer),
                            score=score_for(customer.id), segment_names=dict(segment_choices()),
-                           purchases=purchase_summary(customer.id))
+                           purchases=purchase_summary(customer.id),
+                           actions=actions_for(customer))
 
 
 def purchase_summary(customer_id: int) -> dict:

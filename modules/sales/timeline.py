@@ -39,9 +39,27 @@ def move_deals_on_merge(survivor_id: int, loser_id: int) -> None:
     move_customer_deals(loser_id, survivor_id)
 
 
+def customer_actions(customer) -> list:
+    """"New deal" and "New quote" on the customer 360 page, for those who work on sales."""
+    from core.auth.permissions import has_permission
+    from core.customers.actions import CustomerAction
+
+    if not (has_permission("sales.work") or has_permission("sales.manage")):
+        return []
+    actions = [CustomerAction(_("New deal"), url_for("sales.deal_new", customer=customer.id),
+                              icon="kanban", module="sales")]
+    if has_permission("sales.work"):
+        actions.append(CustomerAction(
+            _("New quote"), url_for("sales.quote_new", customer_id=customer.id),
+            icon="file-earmark-text", module="sales"))
+    return actions
+
+
 def register(app: Flask) -> None:
+    from core.customers.actions import add_action_provider
     from core.customers.merge import add_merge_handler
     from core.customers.timeline import add_provider
 
     add_provider(app, deal_entries)
+    add_action_provider(app, customer_actions)
     add_merge_handler(app, move_deals_on_merge)

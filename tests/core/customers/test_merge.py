@@ -184,8 +184,10 @@ def test_merging_again_follows_the_chain(app, pair, make_customer):
 
 
 def test_what_cannot_be_merged(app, pair):
+    from flask_babel import force_locale
+
     survivor_id, loser_id, org_id = pair
-    with app.test_request_context(method="POST"):
+    with app.test_request_context(method="POST"), force_locale("en"):
         survivor, loser, org = (db.session.get(Customer, i)
                                 for i in (survivor_id, loser_id, org_id))
         with pytest.raises(MergeError, match="person and an organisation"):

@@ -31,7 +31,7 @@ def test_timeline_lists_purchases_and_messages(app, make_customer):
         by_kind = {e.kind: e for e in entries}
         assert "1,250,000" in by_kind["purchase"].title
         assert "point of sale" in by_kind["purchase"].title
-        assert by_kind["purchase"].detail == "POS-17"
+        assert by_kind["purchase"].detail == "POS-17"  # in en; «POS-۱۷» in fa
         assert "Your warranty" in by_kind["email"].title
         assert "queued" in by_kind["email"].title
         assert by_kind["sms"].detail == "Welcome to the club"

@@ -312,3 +312,26 @@ def test_persian_sales_pages_show_no_latin_digits(app, client, make_user, login)
         assert response.status_code == 200, path
         digits = [w for w in latin_in(response.get_data(as_text=True)) if re.match(r"\d", w)]
         assert digits == [], (path, digits)
+
+
+def test_customer_page_offers_new_deal_and_quote_to_sales_users_only(app, client, sales,
+                                                                     make_user, login):
+    from core.auth.models import User
+    from core.customers.services import create_customer
+
+    make_user("viewer@example.ir", role="agent")  # no sales seat: the module is not theirs
+    with app.app_context():
+        viewer = db.session.query(User).filter_by(email="viewer@example.ir").one()
+        own_id = create_customer(first_name="Nima", last_name="Azad", owner_id=viewer.id).id
+        db.session.commit()
+    login("ali@example.ir")
+    response = client.get(f"/customers/{sales['ali_customer']}")
+    page = response.get_data(as_text=True)
+    assert f'href="/sales/deals/new?customer={sales["ali_customer"]}"' in page
+    assert f'href="/sales/quotes/new?customer_id={sales["ali_customer"]}"' in page
+    form = client.get(f"/sales/deals/new?customer={sales['ali_customer']}").get_data(as_text=True)
+    assert "Rahimi" in form  # the deal form starts with this customer
+    client.post("/auth/logout", data={"csrf_token": csrf_from(response)})
+    login("viewer@example.ir")
+    page = client.get(f"/customers/{own_id}").get_data(as_text=True)
+    assert "Nima" in page and "data-customer-action" not in page
