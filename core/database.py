@@ -97,3 +97,23 @@ def set_setting(key: str, value) -> bool:
         return False
     row.value = value
     return True
+
+
+def include_in_comparison(connection):
+    """An Alembic ``include_object`` that leaves out what this database does not create.
+
+    An index declared with ``.ddl_if(dialect=..., callable_=...)`` (the PostgreSQL trigram
+    index, say) exists only where its condition holds; autogenerate and the schema test must
+    not ask for it elsewhere.
+    """
+
+    def include_object(obj, _name, type_, reflected, _compare_to) -> bool:
+        condition = getattr(obj, "_ddl_if", None)
+        if type_ != "index" or reflected or condition is None:
+            return True
+        if condition.dialect and condition.dialect != connection.dialect.name:
+            return False
+        return condition.callable_ is None or bool(
+            condition.callable_(None, obj.table, connection))
+
+    return include_object

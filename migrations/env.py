@@ -96,6 +96,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from core.database import include_in_comparison
+
+        conf_args.setdefault("include_object", include_in_comparison(connection))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -2,11 +2,32 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 20:52:25.169851
+Create Date: 2026-11-25 22:56:19.682514
 
 """
 from alembic import op
 import sqlalchemy as sa
+
+
+def _trigram_search_index():
+    """PostgreSQL: pg_trgm and a GIN index so that LIKE '%word%' customer search uses an index.
+
+    Creating the extension needs a privileged role; without it the index is left out and
+    search still works (slower). ``crm check`` can say so.
+    """
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    try:
+        with bind.begin_nested():
+            bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except sa.exc.DBAPIError:
+        pass
+    visible = bind.exec_driver_sql("SELECT 1 FROM pg_opclass WHERE opcname = 'gin_trgm_ops' "
+                                   "AND pg_opclass_is_visible(oid)").first()
+    if visible:
+        op.create_index('ix_core_customer_search_key_trgm', 'core_customer', ['search_key'],
+                        postgresql_using='gin', postgresql_ops={'search_key': 'gin_trgm_ops'})
 
 
 # revision identifiers, used by Alembic.
@@ -226,6 +247,39 @@ def upgrade():
     sa.Column('last_result', sa.String(length=300), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_core_webhook_endpoint'))
     )
+    op.create_table('sales_number_sequence',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('fiscal_year', sa.Integer(), nullable=False),
+    sa.Column('last_number', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_number_sequence')),
+    sa.UniqueConstraint('kind', 'fiscal_year', name='uq_sales_number_sequence_kind_year')
+    )
+    op.create_table('sales_pipeline',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_pipeline')),
+    sa.UniqueConstraint('name', name=op.f('uq_sales_pipeline_name'))
+    )
+    op.create_table('sales_price_list',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('match_kind', sa.String(length=10), nullable=False),
+    sa.Column('match_field', sa.String(length=60), nullable=False),
+    sa.Column('match_value', sa.String(length=120), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_price_list')),
+    sa.UniqueConstraint('name', name=op.f('uq_sales_price_list_name'))
+    )
+    op.create_table('sales_product_category',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_product_category')),
+    sa.UniqueConstraint('name', name=op.f('uq_sales_product_category_name'))
+    )
     op.create_table('core_user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -244,6 +298,43 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_core_user')),
     sa.UniqueConstraint('email', name=op.f('uq_core_user_email'))
     )
+    op.create_table('sales_product',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('unit', sa.String(length=30), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=True),
+    sa.Column('price', sa.BigInteger(), nullable=False),
+    sa.Column('tax_category', sa.String(length=20), nullable=False),
+    sa.Column('stock_quantity', sa.Integer(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('upgrade_to_id', sa.Integer(), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('search_key', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['category_id'], ['sales_product_category.id'], name=op.f('fk_sales_product_category_id_sales_product_category'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['upgrade_to_id'], ['sales_product.id'], name=op.f('fk_sales_product_upgrade_to_id_sales_product'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_product')),
+    sa.UniqueConstraint('code', name=op.f('uq_sales_product_code'))
+    )
+    with op.batch_alter_table('sales_product', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_product_active'), ['active'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_product_category_id'), ['category_id'], unique=False)
+
+    op.create_table('sales_stage',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('pipeline_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('probability', sa.SmallInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['pipeline_id'], ['sales_pipeline.id'], name=op.f('fk_sales_stage_pipeline_id_sales_pipeline'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_stage'))
+    )
+    with op.batch_alter_table('sales_stage', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_stage_pipeline_id'), ['pipeline_id'], unique=False)
+
     op.create_table('core_api_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -294,6 +385,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_core_customer_national_id'), ['national_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_core_customer_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_core_customer_team_id'), ['team_id'], unique=False)
+    _trigram_search_index()
+
+    op.create_table('core_saved_view',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('query', sa.Text(), nullable=False),
+    sa.Column('shared', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['core_user.id'], name=op.f('fk_core_saved_view_user_id_core_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_saved_view')),
+    sa.UniqueConstraint('user_id', 'name', name='uq_core_saved_view_user_name')
+    )
+    with op.batch_alter_table('core_saved_view', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_core_saved_view_user_id'), ['user_id'], unique=False)
 
     op.create_table('core_seat',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -306,6 +413,20 @@ def upgrade():
     )
     with op.batch_alter_table('core_seat', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_core_seat_module'), ['module'], unique=False)
+
+    op.create_table('sales_price_list_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('price_list_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('price', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['price_list_id'], ['sales_price_list.id'], name=op.f('fk_sales_price_list_item_price_list_id_sales_price_list'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['sales_product.id'], name=op.f('fk_sales_price_list_item_product_id_sales_product'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_price_list_item')),
+    sa.UniqueConstraint('price_list_id', 'product_id', name=op.f('uq_sales_price_list_item_price_list_id'))
+    )
+    with op.batch_alter_table('sales_price_list_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_price_list_item_price_list_id'), ['price_list_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_price_list_item_product_id'), ['product_id'], unique=False)
 
     op.create_table('core_address',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -347,6 +468,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_core_contact_point_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_core_contact_point_value'), ['value'], unique=False)
 
+    op.create_table('core_customer_merge',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('survivor_id', sa.Integer(), nullable=False),
+    sa.Column('loser_id', sa.Integer(), nullable=False),
+    sa.Column('loser_name', sa.String(length=200), nullable=False),
+    sa.Column('by_id', sa.Integer(), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('kept', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['by_id'], ['core_user.id'], name=op.f('fk_core_customer_merge_by_id_core_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['survivor_id'], ['core_customer.id'], name=op.f('fk_core_customer_merge_survivor_id_core_customer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_customer_merge')),
+    sa.UniqueConstraint('loser_id', name=op.f('uq_core_customer_merge_loser_id'))
+    )
+    with op.batch_alter_table('core_customer_merge', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_core_customer_merge_survivor_id'), ['survivor_id'], unique=False)
+
     op.create_table('core_customer_note',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
@@ -378,6 +515,8 @@ def upgrade():
     sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('remind_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['assignee_id'], ['core_user.id'], name=op.f('fk_core_customer_task_assignee_id_core_user')),
     sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_core_customer_task_created_by_id_core_user')),
     sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_core_customer_task_customer_id_core_customer'), ondelete='CASCADE'),
@@ -387,6 +526,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_core_customer_task_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_core_customer_task_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_core_customer_task_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_core_customer_task_remind_at'), ['remind_at'], unique=False)
 
     op.create_table('core_purchase',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -407,11 +547,443 @@ def upgrade():
         batch_op.create_index('ix_core_purchase_customer_occurred', ['customer_id', 'occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_core_purchase_occurred_at'), ['occurred_at'], unique=False)
 
+    op.create_table('sales_deal',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('pipeline_id', sa.Integer(), nullable=False),
+    sa.Column('stage_id', sa.Integer(), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('expected_close', sa.Date(), nullable=True),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('source', sa.String(length=80), nullable=False),
+    sa.Column('campaign', sa.String(length=120), nullable=False),
+    sa.Column('status', sa.String(length=8), nullable=False),
+    sa.Column('lost_reason', sa.String(length=300), nullable=False),
+    sa.Column('competitor', sa.String(length=120), nullable=False),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('stage_changed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_activity_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('search_key', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_sales_deal_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_sales_deal_owner_id_core_user')),
+    sa.ForeignKeyConstraint(['pipeline_id'], ['sales_pipeline.id'], name=op.f('fk_sales_deal_pipeline_id_sales_pipeline')),
+    sa.ForeignKeyConstraint(['stage_id'], ['sales_stage.id'], name=op.f('fk_sales_deal_stage_id_sales_stage')),
+    sa.ForeignKeyConstraint(['team_id'], ['core_team.id'], name=op.f('fk_sales_deal_team_id_core_team')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_deal'))
+    )
+    with op.batch_alter_table('sales_deal', schema=None) as batch_op:
+        batch_op.create_index('ix_sales_deal_board', ['stage_id', 'status', 'value', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_deal_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_deal_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_deal_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_deal_pipeline_id'), ['pipeline_id'], unique=False)
+        batch_op.create_index('ix_sales_deal_status_close', ['status', 'expected_close'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_deal_team_id'), ['team_id'], unique=False)
+
+    op.create_table('sales_payment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('method', sa.String(length=10), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('received_on', sa.Date(), nullable=False),
+    sa.Column('reference', sa.String(length=100), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('sayad_number', sa.String(length=16), nullable=True),
+    sa.Column('bank', sa.String(length=80), nullable=False),
+    sa.Column('cheque_due_date', sa.Date(), nullable=True),
+    sa.Column('status_changed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_sales_payment_created_by_id_core_user')),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_sales_payment_customer_id_core_customer')),
+    sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_sales_payment_owner_id_core_user')),
+    sa.ForeignKeyConstraint(['team_id'], ['core_team.id'], name=op.f('fk_sales_payment_team_id_core_team')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_payment'))
+    )
+    with op.batch_alter_table('sales_payment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_payment_cheque_due_date'), ['cheque_due_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_payment_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_payment_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_payment_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_payment_received_on'), ['received_on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_payment_sayad_number'), ['sayad_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_payment_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_payment_team_id'), ['team_id'], unique=False)
+
+    op.create_table('sales_deal_activity',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('deal_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('detail', sa.JSON(), nullable=True),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['core_user.id'], name=op.f('fk_sales_deal_activity_author_id_core_user')),
+    sa.ForeignKeyConstraint(['deal_id'], ['sales_deal.id'], name=op.f('fk_sales_deal_activity_deal_id_sales_deal'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_deal_activity'))
+    )
+    with op.batch_alter_table('sales_deal_activity', schema=None) as batch_op:
+        batch_op.create_index('ix_sales_deal_activity_deal_at', ['deal_id', 'created_at'], unique=False)
+
+    op.create_table('sales_deal_line',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('deal_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('unit_price', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['deal_id'], ['sales_deal.id'], name=op.f('fk_sales_deal_line_deal_id_sales_deal'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['sales_product.id'], name=op.f('fk_sales_deal_line_product_id_sales_product')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_deal_line'))
+    )
+    with op.batch_alter_table('sales_deal_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_deal_line_deal_id'), ['deal_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_deal_line_product_id'), ['product_id'], unique=False)
+
+    op.create_table('sales_quote',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('fiscal_year', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('deal_id', sa.Integer(), nullable=True),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('public_token_hash', sa.String(length=64), nullable=True),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('responded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('response_note', sa.Text(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['core_user.id'], name=op.f('fk_sales_quote_approved_by_id_core_user')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_sales_quote_created_by_id_core_user')),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_sales_quote_customer_id_core_customer')),
+    sa.ForeignKeyConstraint(['deal_id'], ['sales_deal.id'], name=op.f('fk_sales_quote_deal_id_sales_deal'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_sales_quote_owner_id_core_user')),
+    sa.ForeignKeyConstraint(['team_id'], ['core_team.id'], name=op.f('fk_sales_quote_team_id_core_team')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_quote')),
+    sa.UniqueConstraint('fiscal_year', 'number', name='uq_sales_quote_year_number'),
+    sa.UniqueConstraint('public_token_hash', name=op.f('uq_sales_quote_public_token_hash'))
+    )
+    with op.batch_alter_table('sales_quote', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_quote_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_quote_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_quote_deal_id'), ['deal_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_quote_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_quote_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_quote_team_id'), ['team_id'], unique=False)
+
+    op.create_table('sales_order',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('fiscal_year', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('quote_id', sa.Integer(), nullable=True),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('issue_date', sa.Date(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('gross', sa.BigInteger(), nullable=False),
+    sa.Column('line_discounts', sa.BigInteger(), nullable=False),
+    sa.Column('document_discount', sa.BigInteger(), nullable=False),
+    sa.Column('taxable', sa.BigInteger(), nullable=False),
+    sa.Column('vat', sa.BigInteger(), nullable=False),
+    sa.Column('total', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_sales_order_customer_id_core_customer')),
+    sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_sales_order_owner_id_core_user')),
+    sa.ForeignKeyConstraint(['quote_id'], ['sales_quote.id'], name=op.f('fk_sales_order_quote_id_sales_quote')),
+    sa.ForeignKeyConstraint(['team_id'], ['core_team.id'], name=op.f('fk_sales_order_team_id_core_team')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_order')),
+    sa.UniqueConstraint('fiscal_year', 'number', name='uq_sales_order_year_number')
+    )
+    with op.batch_alter_table('sales_order', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_order_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_order_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_order_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_order_quote_id'), ['quote_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_order_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_order_team_id'), ['team_id'], unique=False)
+
+    op.create_table('sales_quote_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('quote_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('issue_date', sa.Date(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('needs_approval', sa.Boolean(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('gross', sa.BigInteger(), nullable=False),
+    sa.Column('line_discounts', sa.BigInteger(), nullable=False),
+    sa.Column('document_discount', sa.BigInteger(), nullable=False),
+    sa.Column('taxable', sa.BigInteger(), nullable=False),
+    sa.Column('vat', sa.BigInteger(), nullable=False),
+    sa.Column('total', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_sales_quote_version_created_by_id_core_user')),
+    sa.ForeignKeyConstraint(['quote_id'], ['sales_quote.id'], name=op.f('fk_sales_quote_version_quote_id_sales_quote'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_quote_version')),
+    sa.UniqueConstraint('quote_id', 'version', name='uq_sales_quote_version_number')
+    )
+    with op.batch_alter_table('sales_quote_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_quote_version_quote_id'), ['quote_id'], unique=False)
+
+    op.create_table('sales_invoice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('fiscal_year', sa.Integer(), nullable=True),
+    sa.Column('number', sa.Integer(), nullable=True),
+    sa.Column('original_id', sa.Integer(), nullable=True),
+    sa.Column('order_id', sa.Integer(), nullable=True),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('issue_date', sa.Date(), nullable=True),
+    sa.Column('due_date', sa.Date(), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('seller_legal_name', sa.String(length=200), nullable=False),
+    sa.Column('seller_national_id', sa.String(length=11), nullable=False),
+    sa.Column('seller_economic_code', sa.String(length=14), nullable=False),
+    sa.Column('seller_postal_code', sa.String(length=10), nullable=False),
+    sa.Column('seller_address', sa.String(length=500), nullable=False),
+    sa.Column('buyer_name', sa.String(length=200), nullable=False),
+    sa.Column('buyer_legal_name', sa.String(length=200), nullable=False),
+    sa.Column('buyer_national_code', sa.String(length=10), nullable=False),
+    sa.Column('buyer_national_id', sa.String(length=11), nullable=False),
+    sa.Column('buyer_economic_code', sa.String(length=14), nullable=False),
+    sa.Column('buyer_postal_code', sa.String(length=10), nullable=False),
+    sa.Column('buyer_address', sa.String(length=500), nullable=False),
+    sa.Column('buyer_phone', sa.String(length=40), nullable=False),
+    sa.Column('posted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('posted_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('gross', sa.BigInteger(), nullable=False),
+    sa.Column('line_discounts', sa.BigInteger(), nullable=False),
+    sa.Column('document_discount', sa.BigInteger(), nullable=False),
+    sa.Column('taxable', sa.BigInteger(), nullable=False),
+    sa.Column('vat', sa.BigInteger(), nullable=False),
+    sa.Column('total', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_sales_invoice_created_by_id_core_user')),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_sales_invoice_customer_id_core_customer')),
+    sa.ForeignKeyConstraint(['order_id'], ['sales_order.id'], name=op.f('fk_sales_invoice_order_id_sales_order')),
+    sa.ForeignKeyConstraint(['original_id'], ['sales_invoice.id'], name=op.f('fk_sales_invoice_original_id_sales_invoice')),
+    sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_sales_invoice_owner_id_core_user')),
+    sa.ForeignKeyConstraint(['posted_by_id'], ['core_user.id'], name=op.f('fk_sales_invoice_posted_by_id_core_user')),
+    sa.ForeignKeyConstraint(['team_id'], ['core_team.id'], name=op.f('fk_sales_invoice_team_id_core_team')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_invoice')),
+    sa.UniqueConstraint('kind', 'fiscal_year', 'number', name='uq_sales_invoice_kind_year_number')
+    )
+    with op.batch_alter_table('sales_invoice', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_invoice_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_invoice_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_invoice_issue_date'), ['issue_date'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_invoice_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_invoice_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_invoice_original_id'), ['original_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_invoice_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_invoice_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_invoice_team_id'), ['team_id'], unique=False)
+
+    op.create_table('sales_order_line',
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('unit', sa.String(length=30), nullable=False),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('unit_price', sa.BigInteger(), nullable=False),
+    sa.Column('discount_bp', sa.Integer(), nullable=False),
+    sa.Column('tax_category', sa.String(length=20), nullable=False),
+    sa.Column('vat_rate_bp', sa.Integer(), nullable=False),
+    sa.Column('gross', sa.BigInteger(), nullable=False),
+    sa.Column('discount', sa.BigInteger(), nullable=False),
+    sa.Column('document_discount', sa.BigInteger(), nullable=False),
+    sa.Column('taxable', sa.BigInteger(), nullable=False),
+    sa.Column('vat', sa.BigInteger(), nullable=False),
+    sa.Column('total', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['sales_order.id'], name=op.f('fk_sales_order_line_order_id_sales_order'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['sales_product.id'], name=op.f('fk_sales_order_line_product_id_sales_product'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_order_line'))
+    )
+    with op.batch_alter_table('sales_order_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_order_line_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_order_line_product_id'), ['product_id'], unique=False)
+
+    op.create_table('sales_quote_line',
+    sa.Column('version_id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('unit', sa.String(length=30), nullable=False),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('unit_price', sa.BigInteger(), nullable=False),
+    sa.Column('discount_bp', sa.Integer(), nullable=False),
+    sa.Column('tax_category', sa.String(length=20), nullable=False),
+    sa.Column('vat_rate_bp', sa.Integer(), nullable=False),
+    sa.Column('gross', sa.BigInteger(), nullable=False),
+    sa.Column('discount', sa.BigInteger(), nullable=False),
+    sa.Column('document_discount', sa.BigInteger(), nullable=False),
+    sa.Column('taxable', sa.BigInteger(), nullable=False),
+    sa.Column('vat', sa.BigInteger(), nullable=False),
+    sa.Column('total', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['sales_product.id'], name=op.f('fk_sales_quote_line_product_id_sales_product'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['version_id'], ['sales_quote_version.id'], name=op.f('fk_sales_quote_line_version_id_sales_quote_version'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_quote_line'))
+    )
+    with op.batch_alter_table('sales_quote_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_quote_line_product_id'), ['product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_quote_line_version_id'), ['version_id'], unique=False)
+
+    op.create_table('sales_invoice_line',
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('unit', sa.String(length=30), nullable=False),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('unit_price', sa.BigInteger(), nullable=False),
+    sa.Column('discount_bp', sa.Integer(), nullable=False),
+    sa.Column('tax_category', sa.String(length=20), nullable=False),
+    sa.Column('vat_rate_bp', sa.Integer(), nullable=False),
+    sa.Column('gross', sa.BigInteger(), nullable=False),
+    sa.Column('discount', sa.BigInteger(), nullable=False),
+    sa.Column('document_discount', sa.BigInteger(), nullable=False),
+    sa.Column('taxable', sa.BigInteger(), nullable=False),
+    sa.Column('vat', sa.BigInteger(), nullable=False),
+    sa.Column('total', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['invoice_id'], ['sales_invoice.id'], name=op.f('fk_sales_invoice_line_invoice_id_sales_invoice'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['sales_product.id'], name=op.f('fk_sales_invoice_line_product_id_sales_product'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_invoice_line'))
+    )
+    with op.batch_alter_table('sales_invoice_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_invoice_line_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_invoice_line_product_id'), ['product_id'], unique=False)
+
+    op.create_table('sales_payment_allocation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['invoice_id'], ['sales_invoice.id'], name=op.f('fk_sales_payment_allocation_invoice_id_sales_invoice')),
+    sa.ForeignKeyConstraint(['payment_id'], ['sales_payment.id'], name=op.f('fk_sales_payment_allocation_payment_id_sales_payment'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_payment_allocation')),
+    sa.UniqueConstraint('payment_id', 'invoice_id', name='uq_sales_payment_allocation_pair')
+    )
+    with op.batch_alter_table('sales_payment_allocation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_payment_allocation_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_payment_allocation_payment_id'), ['payment_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    op.execute('DROP INDEX IF EXISTS ix_core_customer_search_key_trgm')
+    with op.batch_alter_table('sales_payment_allocation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_payment_allocation_payment_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_payment_allocation_invoice_id'))
+
+    op.drop_table('sales_payment_allocation')
+    with op.batch_alter_table('sales_invoice_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_line_product_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_line_invoice_id'))
+
+    op.drop_table('sales_invoice_line')
+    with op.batch_alter_table('sales_quote_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_quote_line_version_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_quote_line_product_id'))
+
+    op.drop_table('sales_quote_line')
+    with op.batch_alter_table('sales_order_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_order_line_product_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_order_line_order_id'))
+
+    op.drop_table('sales_order_line')
+    with op.batch_alter_table('sales_invoice', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_team_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_status'))
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_original_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_order_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_kind'))
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_issue_date'))
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_created_at'))
+
+    op.drop_table('sales_invoice')
+    with op.batch_alter_table('sales_quote_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_quote_version_quote_id'))
+
+    op.drop_table('sales_quote_version')
+    with op.batch_alter_table('sales_order', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_order_team_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_order_status'))
+        batch_op.drop_index(batch_op.f('ix_sales_order_quote_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_order_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_order_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_order_created_at'))
+
+    op.drop_table('sales_order')
+    with op.batch_alter_table('sales_quote', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_quote_team_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_quote_status'))
+        batch_op.drop_index(batch_op.f('ix_sales_quote_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_quote_deal_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_quote_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_quote_created_at'))
+
+    op.drop_table('sales_quote')
+    with op.batch_alter_table('sales_deal_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_deal_line_product_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_deal_line_deal_id'))
+
+    op.drop_table('sales_deal_line')
+    with op.batch_alter_table('sales_deal_activity', schema=None) as batch_op:
+        batch_op.drop_index('ix_sales_deal_activity_deal_at')
+
+    op.drop_table('sales_deal_activity')
+    with op.batch_alter_table('sales_payment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_payment_team_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_payment_status'))
+        batch_op.drop_index(batch_op.f('ix_sales_payment_sayad_number'))
+        batch_op.drop_index(batch_op.f('ix_sales_payment_received_on'))
+        batch_op.drop_index(batch_op.f('ix_sales_payment_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_payment_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_payment_created_at'))
+        batch_op.drop_index(batch_op.f('ix_sales_payment_cheque_due_date'))
+
+    op.drop_table('sales_payment')
+    with op.batch_alter_table('sales_deal', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_deal_team_id'))
+        batch_op.drop_index('ix_sales_deal_status_close')
+        batch_op.drop_index(batch_op.f('ix_sales_deal_pipeline_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_deal_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_deal_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_deal_created_at'))
+        batch_op.drop_index('ix_sales_deal_board')
+
+    op.drop_table('sales_deal')
     with op.batch_alter_table('core_purchase', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_purchase_occurred_at'))
         batch_op.drop_index('ix_core_purchase_customer_occurred')
@@ -419,6 +991,7 @@ def downgrade():
 
     op.drop_table('core_purchase')
     with op.batch_alter_table('core_customer_task', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_customer_task_remind_at'))
         batch_op.drop_index(batch_op.f('ix_core_customer_task_due_at'))
         batch_op.drop_index(batch_op.f('ix_core_customer_task_customer_id'))
         batch_op.drop_index(batch_op.f('ix_core_customer_task_assignee_id'))
@@ -430,6 +1003,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_core_customer_note_created_at'))
 
     op.drop_table('core_customer_note')
+    with op.batch_alter_table('core_customer_merge', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_customer_merge_survivor_id'))
+
+    op.drop_table('core_customer_merge')
     with op.batch_alter_table('core_contact_point', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_contact_point_value'))
         batch_op.drop_index(batch_op.f('ix_core_contact_point_customer_id'))
@@ -444,10 +1021,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_core_address_customer_id'))
 
     op.drop_table('core_address')
+    with op.batch_alter_table('sales_price_list_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_price_list_item_product_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_price_list_item_price_list_id'))
+
+    op.drop_table('sales_price_list_item')
     with op.batch_alter_table('core_seat', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_seat_module'))
 
     op.drop_table('core_seat')
+    with op.batch_alter_table('core_saved_view', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_core_saved_view_user_id'))
+
+    op.drop_table('core_saved_view')
     with op.batch_alter_table('core_customer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_customer_team_id'))
         batch_op.drop_index(batch_op.f('ix_core_customer_owner_id'))
@@ -460,7 +1046,20 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_core_api_token_user_id'))
 
     op.drop_table('core_api_token')
+    with op.batch_alter_table('sales_stage', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_stage_pipeline_id'))
+
+    op.drop_table('sales_stage')
+    with op.batch_alter_table('sales_product', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_product_category_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_product_active'))
+
+    op.drop_table('sales_product')
     op.drop_table('core_user')
+    op.drop_table('sales_product_category')
+    op.drop_table('sales_price_list')
+    op.drop_table('sales_pipeline')
+    op.drop_table('sales_number_sequence')
     op.drop_table('core_webhook_endpoint')
     op.drop_table('core_team')
     op.drop_table('core_tax_rate')
