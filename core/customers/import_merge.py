@@ -115,7 +115,7 @@ def _fold_new(target: Target, record) -> bool:
         for key, value in record.address.items():
             target.address["line" if key == "address" else key] = value
         target.address_changed = True
-    state["search_key"] = _search_key(state, contacts, ordered=True)
+    state["search_key"] = _search_key(state, contacts, ordered=True, canonical=True)
     return True
 
 
@@ -126,25 +126,33 @@ def display_name(state: dict) -> str:
     return " ".join(p for p in (state.get("first_name"), state.get("last_name")) if p)
 
 
-def _search_key(state: dict, contacts: list[Contact], ordered: bool = False) -> str:
+def _search_key(state: dict, contacts: list[Contact], ordered: bool = False,
+                canonical: bool = False) -> str:
     """``search_key_for`` of the customer as the ORM loads it (contacts by kind, primary, id).
 
     The same string, made faster: each part normalised on its own (names repeat, so through a
     cache; ASCII parts need only lower case and single spaces) and joined. Joining is what
     ``normalize`` does to the whole unless a separable affix («می», «ها»...) meets a part
-    boundary; then the whole is normalised as ``search_key_for`` does.
+    boundary; then the whole is normalised as ``search_key_for`` does. ``canonical``: the
+    mobiles and phones are as the import rules wrote them (+989..., digits), their own key.
     """
     if not ordered:
         contacts = [c for _i, c in sorted(enumerate(contacts), key=lambda p: (
             p[1].kind, not p[1].primary, 1 << 62 if p[1].order is None else p[1].order, p[0]))]
-    parts = [state[n] for n in KEY_FIELDS]
+    parts = [p for p in (state[n] for n in KEY_FIELDS) if p]
+    keys = [" ".join(p.lower().split()) if p.isascii() else _normalized_text(p) for p in parts]
     for contact in contacts:
-        parts.append(contact.value)
-        if contact.kind == "mobile" and contact.value.startswith("+98"):
-            parts.append("0" + contact.value[3:])
-    parts = [p for p in parts if p]
-    key = " ".join([n for n in [" ".join(p.lower().split()) if p.isascii()
-                                else _normalized_text(p) for p in parts] if n])
+        value = contact.value
+        if canonical and contact.kind != "email":  # +989..., or digits and "+"
+            keys.append(value)
+        elif value:
+            keys.append(" ".join(value.lower().split()) if value.isascii()
+                        else _normalized_text(value))
+        parts.append(value)
+        if contact.kind == "mobile" and value.startswith("+98"):
+            keys.append("0" + value[3:])
+            parts.append("0" + value[3:])
+    key = " ".join([k for k in keys if k])
     if ("می" in key or "ها" in key or "تر" in key) and (
             _PREFIX_GAP.search(key) or _SUFFIX_GAP.search(key)):
         return normalize(" ".join(parts))

@@ -96,9 +96,9 @@ class Record:
         legal = self.fields.get("legal_name") or self.fields.get("national_id")
         return "organisation" if legal and not named else "person"
 
-    def name_problem(self) -> str | None:
-        """Why this row cannot create a customer (no name), or None."""
-        if self.kind_for_new() == "organisation":
+    def name_problem(self, kind: str) -> str | None:
+        """Why this row cannot create a customer of ``kind`` (no name), or None."""
+        if kind == "organisation":
             if not (self.fields.get("legal_name") or self.fields.get("display_name")):
                 return _("Give the organisation's legal name.")
         elif not any(self.fields.get(n) for n in ("first_name", "last_name", "display_name")):

@@ -89,11 +89,12 @@ class BatchWriter:
                 outcomes.append((record, _("matches a customer that is not in your records")))
                 continue
             if target is None:
-                problem = record.name_problem()
+                kind = record.kind_for_new()
+                problem = record.name_problem(kind)
                 if problem:
                     outcomes.append((record, problem))
                     continue
-                target = Target.new(record.kind_for_new())
+                target = Target.new(kind)
             if not target.records:
                 targets.append(target)
             fresh = target.id is None and target.pseudo is None and not target.records
@@ -202,9 +203,9 @@ class BatchWriter:
         moved = [(*(t.address[k] for k in ADDRESS_FIELDS), t.address_id) for t in targets
                  if t.address_id is not None and t.address_changed]
         if moved:
-            self._execute(f"UPDATE {ADDRESS.name} SET "
-                          + ", ".join(f"{k} = {self._mark(k)}" for k in ADDRESS_FIELDS)
-                          + f" WHERE id = {self._mark('id')}", moved)
+            assignments = ", ".join(f"{self.quote(k)} = {self._mark(k)}" for k in ADDRESS_FIELDS)
+            self._execute(f"UPDATE {ADDRESS.name} SET {assignments} "
+                          f"WHERE id = {self._mark('id')}", moved)
         links = [(t.id, name) for t in targets for name in t.new_tags]
         if links:
             ids = self._tag_ids({name for _cid, name in links})

@@ -88,7 +88,9 @@ def test_reimporting_the_same_file_creates_nothing_new(app, tmp_path):
 
 def test_a_row_matching_an_existing_customer_updates_it(app, tmp_path, make_customer):
     existing = make_customer(first_name="علی", last_name="کریمی", mobiles=["09123456789"],
-                             tags=["قدیمی"], source="نمایشگاه")
+                             tags=["قدیمی"], source="نمایشگاه",
+                             address={"province": "تهران", "city": "تهران",
+                                      "line": "خیابان آزادی"})
     by_code = make_customer(first_name="مینا", last_name="صادقی", national_code=CODE)
     path = write_csv(tmp_path, [
         "علی,کریمی زاده,0912 345 6789,ali@example.ir,,,کرج,البرز,جدید",
@@ -105,7 +107,9 @@ def test_a_row_matching_an_existing_customer_updates_it(app, tmp_path, make_cust
         assert ali.values("email") == ["ali@example.ir"]
         assert ali.values("mobile") == ["+989123456789"]
         assert sorted(t.name for t in ali.tags) == ["جدید", "قدیمی"]
-        assert ali.source == "نمایشگاه" and ali.addresses[0].city == "کرج"
+        assert ali.source == "نمایشگاه" and len(ali.addresses) == 1
+        address = ali.addresses[0]
+        assert (address.province, address.city, address.line) == ("البرز", "کرج", "خیابان آزادی")
         mina = db.session.get(Customer, by_code)
         assert mina.values("email") == ["mina@example.ir"]
         assert mina.values("mobile") == ["+989351112222"] and mina.birthday == date(1991, 8, 3)
@@ -155,6 +159,15 @@ def test_a_broken_file_imports_nothing_and_says_where(app, tmp_path, damage, lin
             run_import(path, batch_size=1)
         assert problem.value.line == line and words in problem.value.message
         assert count() == 0 and count(Tag) == 0
+
+
+def test_line_numbers_count_line_breaks_inside_quoted_values(app, tmp_path):
+    path = write_csv(tmp_path, ['علی,کریمی,09123456789,,,,,,"خیابان\r\nآزادی"',
+                                "مریم,احمدی,0912,,,,,,"])
+    with app.app_context():
+        result = run_import(path)
+        assert result.errors == [[4, result.errors[0][1]]]
+        assert [t.name for t in customers()[0].tags] == ["خیابان آزادی"]  # one line, one tag
 
 
 def test_bytes_that_are_not_utf8_import_nothing(app, tmp_path):
@@ -266,6 +279,27 @@ def test_one_audit_entry_per_import_not_per_customer(app, tmp_path, make_user):
         assert {c.owner_id for c in customers()} == {by.id}
 
 
+def test_each_batch_signals_the_customers_it_created_and_updated(app, tmp_path):
+    from core.customers.importer import customers_imported
+
+    heard = []
+
+    def listener(_sender, created, updated, source):
+        heard.append((sorted(created), sorted(updated), source))
+
+    path = write_csv(tmp_path, ROWS)
+    customers_imported.connect(listener)
+    try:
+        with app.app_context():
+            run_import(path, batch_size=4)
+            ali, negar = (c.id for c in customers())
+            run_import(write_csv(tmp_path, ["علی,کریمی,09123456789,,,,,,جدید"], name="b.csv"))
+            run_import(path, dry_run=True)
+    finally:
+        customers_imported.disconnect(listener)
+    assert heard == [([ali], [], "import"), ([negar], [], "import"), ([], [ali], "import")]
+
+
 def test_matching_stays_within_the_importers_records(app, tmp_path, make_user, make_customer):
     from core.auth.models import User
 
@@ -300,8 +334,9 @@ def test_the_quick_search_key_is_search_key_for(parts, emails, mobiles):
     contacts = [Contact("mobile", m, i == 0, None) for i, m in enumerate(mobiles)]
     contacts += [Contact("email", e, i == 0, 10 - i) for i, e in enumerate(emails)]
     loaded = sorted(contacts, key=lambda c: (c.kind, not c.primary, c.order or 1 << 62))
-    assert _search_key(state, contacts) == search_key_for(
-        SimpleNamespace(**state, contacts=loaded))
+    expected = search_key_for(SimpleNamespace(**state, contacts=loaded))
+    assert _search_key(state, contacts) == expected
+    assert _search_key(state, loaded, ordered=True, canonical=True) == expected
 
 
 @settings(max_examples=300, deadline=None,

@@ -175,3 +175,29 @@ def test_uploads_and_jobs_belong_to_who_started_them(app, client, make_user, log
     assert client.get(f"/customers/import/{token}/preview").status_code == 404
     assert client.get(job_url).status_code == 404
     assert client.get(job_url + "/rejected.csv").status_code == 404
+
+
+def test_an_excel_workbook_through_the_pages(app, admin):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["First name", "Last name", "Mobile", "Notes"])
+    book.active.append(["Ali", "Karimi", 9123456789, "x"])
+    content = io.BytesIO()
+    book.save(content)
+    response = upload(admin, content.getvalue(), "customers.xlsx")
+    token = response.headers["Location"].rsplit("/", 1)[-1]
+    page = admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert selected(page) == {"First name": "first_name", "Last name": "last_name",
+                              "Mobile": "mobile", "Notes": ""}
+    map_columns(admin, f"/customers/import/{token}", ["first_name", "last_name", "mobile", ""])
+    admin.get(run(admin, token, dry_run=False))
+    with app.app_context():
+        customer = db.session.execute(select(Customer)).scalar()
+        assert customer.display_name == "Ali Karimi"
+        assert customer.values("mobile") == ["+989123456789"]
+
+
+def test_other_files_are_refused_at_upload(admin):
+    page = upload(admin, b"%PDF-1.4", "customers.pdf").get_data(as_text=True)
+    assert re.search(r'data-field="file".*?is-invalid', page, re.S)
