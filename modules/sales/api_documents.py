@@ -43,7 +43,7 @@ class LineIn(ma.Schema):
     unit_price = ma.fields.Integer(load_default=None, allow_none=True, strict=True, metadata={
         "description": "Rials per unit; left out: the customer's price-list price"})
     discount_percent = ma.fields.Decimal(load_default=0, metadata={
-        "description": "0-100, up to two decimals"})
+        "description": "0-100, up to two decimals", "default": 0})
     tax_category = ma.fields.String(load_default=None, allow_none=True)
 
 

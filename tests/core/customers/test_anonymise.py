@@ -67,7 +67,7 @@ def test_anonymise_removes_personal_data_and_keeps_purchases(app, admin, sara):
     assert "data-anonymise" in show
     confirm = admin.get(f"/customers/{sara}/anonymise")
     text = confirm.get_data(as_text=True)
-    assert "cannot be undone" in text and "data-confirm" in text
+    assert "برگشت‌پذیر نیست" in text and "data-confirm" in text  # "cannot be undone", in fa
     response = admin.post(f"/customers/{sara}/anonymise",
                           data={"csrf_token": csrf_from(confirm)})
     assert response.status_code == 302
