@@ -15,7 +15,7 @@ from core.customers.views import bp
 from core.extensions import db
 from core.fields import DigitsIntegerField
 
-TYPE_LABELS = {"text": _l("Text"), "number": _l("Number"), "date": _l("Date (Jalali)"),
+TYPE_LABELS = {"text": _l("Text"), "number": _l("Numeric value"), "date": _l("Date (Jalali)"),
                "choice": _l("Choice from a list"), "bool": _l("Yes / no")}
 
 
