@@ -19,6 +19,7 @@ from core.customers.actions import actions_for
 from core.customers.custom_fields import definitions
 from core.customers.forms import CustomerForm, NoteForm, customer_form
 from core.customers.models import Customer, Tag
+from core.customers.panels import panels_for
 from core.customers.saved_views import clean_query, visible_views
 from core.customers.search import parse_filters, scores_for, search
 from core.customers.timeline import timeline
@@ -163,7 +164,7 @@ def show(customer_id: int):
                            duplicates=_visible_duplicates(customer),
                            score=score_for(customer.id), segment_names=dict(segment_choices()),
                            purchases=purchase_summary(customer.id),
-                           actions=actions_for(customer))
+                           actions=actions_for(customer), panels=panels_for(customer))
 
 
 def purchase_summary(customer_id: int) -> dict:

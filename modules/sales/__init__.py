@@ -46,3 +46,11 @@ def register(app):
     from modules.sales import documents
 
     documents.register(app)  # quotes, invoices, payments: filters, guard, API, timeline
+
+    from modules.sales import rules
+
+    rules.register(app)  # nightly rule mining; cross-sell card on the 360 page
+
+    from modules.sales import widgets
+
+    widgets.register(app)  # dashboard: my month, leaderboard

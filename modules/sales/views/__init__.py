@@ -22,4 +22,7 @@ def register(app) -> None:
     app.register_blueprint(bp)
 
 
-VIEW_FILES: tuple[str, ...] = ("catalog", "pipeline", "deals", "quotes", "invoices", "payments")
+VIEW_FILES: tuple[str, ...] = ("catalog", "pipeline", "deals", "quotes", "invoices", "payments",
+                               "rules")
+
+VIEW_FILES += ("performance",)  # targets and rep performance

@@ -20,6 +20,7 @@ from modules.sales.lines import DocumentError
 from modules.sales.models.documents import QUOTE_STATUSES, Quote, QuoteVersion
 from modules.sales.views import bp
 from modules.sales.views.document_forms import AnswerForm, QuoteForm, SendQuoteForm, prepare
+from modules.sales.views.rules import take_suggestion
 
 # --- the line editor (shared with invoices) --------------------------------------------------
 
@@ -55,6 +56,7 @@ def work_lines(form, customer, day):
     prices and product units filled into the empty fields.
     """
     action = request.form.get("action", "save") if request.method == "POST" else "show"
+    action = take_suggestion(form, action)  # "suggest-<id>": a line for that product
     if action == "add":
         form.lines.append_entry()
     kept = form.kept_lines()
