@@ -6,7 +6,6 @@ import re
 import pytest
 
 from core.extensions import db
-from tests.conftest import csrf_from  # noqa: F401
 from tests.core.test_translations import latin_in
 from tests.modules.sales.deal_helpers import make_customer, seed_pipeline
 from tests.modules.sales.document_helpers import make_buyer, make_invoice, make_product, user
@@ -178,7 +177,8 @@ def test_performance_page_in_persian(app, sales, client, login):
     assert "آبان ۱۴۰۴" in html
     assert 'href="/sales/performance?month=1404-07"' in html  # previous
     assert 'href="/sales/performance?month=1404-09"' in html  # next
-    row = re.search(r'<tr data-user="%d">.*?</tr>' % sales["ids"]["ali@example.ir"], html, re.S)
+    ali = sales["ids"]["ali@example.ir"]
+    row = re.search(rf'<tr data-user="{ali}">.*?</tr>', html, re.S)
     assert "data-win-rate>۶۷" in row.group(0)  # 2 of 3, in Persian digits
     assert "data-cycle>۷٫۰<" in row.group(0)
     for path in ("/sales/performance?month=1404-08", "/sales/performance?month=1404-08&to=1404-09",
