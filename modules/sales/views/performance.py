@@ -83,8 +83,11 @@ def targets():
     values = {u.id: typed[u.id] if u.id in typed else
               format_money(saved[u.id], unit=unit, with_unit=False) if u.id in saved else ""
               for u in people}
+    shown = {f"target-{u.id}" for u in people}
+    other_errors = [message for key, message in errors.items() if key not in shown]
     return render_template(
         "sales/targets.html", form=form, people=people, values=values, errors=errors,
+        other_errors=other_errors,
         period=period, months=_month_choices(period), month_arg=_month_arg,
         prev_period=period.shifted(-1), next_period=period.shifted(1),
         unit_word=UNIT_WORDS[current_locale()][unit])

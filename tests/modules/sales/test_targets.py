@@ -107,6 +107,7 @@ def test_a_manager_sets_targets_for_their_team_only(app, client, login, people):
     response = client.post("/sales/targets?month=1404-08", data={
         "csrf_token": csrf_from(page), f"target-{ali}": "100", f"target-{reza}": "100"})
     assert response.status_code == 200  # refused as a whole
+    assert "alert-danger" in response.get_data(as_text=True)
     assert _targets(app) == {}
 
 
