@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
+from sqlalchemy.orm import lazyload, selectinload
 
 from core.analytics.rfm import SEGMENTS
 from core.auth.permissions import require_permission
@@ -119,10 +120,15 @@ class Customers(MethodView):
         1/0), ``custom.<name>.min``/``.max`` (numbers), ``custom.<name>.from``/``.to``
         (dates, ISO or Jalali). A filter the deployment does not know is refused with 422.
         """
-        filters, errors = parse_filters(request.args, definitions())
+        wants_custom = any(key.startswith("custom.") for key in request.args)
+        filters, errors = parse_filters(request.args, definitions() if wants_custom else [])
         if errors:
             abort(422, message=_("Some filters are invalid; see 'errors'."), errors=errors)
         stmt, _sort, columns = search(args["q"], filters, args["sort"])
+        # One query per relationship for the whole page, not per customer; the owner's
+        # user row is not needed (only owner_id is returned).
+        stmt = stmt.options(selectinload(Customer.contacts), selectinload(Customer.addresses),
+                            selectinload(Customer.tags), lazyload(Customer.owner))
         order = columns if args["sort"] else [Customer.id.desc()]
         page = keyset_page(stmt, order, after=args["after"], size=args["size"])
         return {"items": page.items, "next": page.next_token}

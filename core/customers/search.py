@@ -49,8 +49,12 @@ def _exact_matches(query: str) -> list:
     email = query.strip().lower() if "@" in query else None
     values = [v for v in (mobile, email) if v]
     if values:
-        found.append(Customer.id.in_(
-            select(ContactPoint.customer_id).where(ContactPoint.value.in_(values))))
+        # Resolved first, through the index on the value: as a subquery inside the OR with
+        # the text condition, PostgreSQL would read every customer instead.
+        ids = db.session.execute(select(ContactPoint.customer_id).distinct()
+                                 .where(ContactPoint.value.in_(values))).scalars().all()
+        if ids:
+            found.append(Customer.id.in_(ids))
     digits = re.sub(r"[\s\-]", "", to_latin_digits(query))
     for check, column in ((check_national_code, Customer.national_code),
                           (check_legal_national_id, Customer.national_id)):
