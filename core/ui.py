@@ -30,12 +30,16 @@ def add_widget(app: Flask, widget: Widget) -> None:
 
 
 def visible_widgets() -> list[Widget]:
+    """Core widgets and those of active modules the user has a seat in, if permitted."""
+    from flask_login import current_user
+
     from core.modules import is_active
 
     widgets = current_app.extensions.get("crm_widgets", [])
+    seats = set(getattr(current_user, "seat_modules", ()) or ())
     return sorted(
         (w for w in widgets
-         if (w.module == "core" or is_active(w.module))
+         if (w.module == "core" or (is_active(w.module) and w.module in seats))
          and (w.permission is None or has_permission(w.permission))),
         key=lambda w: w.order,
     )
