@@ -234,7 +234,7 @@ class Invoice(DocumentTotals, db.Model):
     buyer_postal_code: Mapped[str] = mapped_column(String(10), default="")
     buyer_address: Mapped[str] = mapped_column(String(500), default="")
     buyer_phone: Mapped[str] = mapped_column(String(40), default="")
-    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     posted_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,

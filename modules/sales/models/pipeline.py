@@ -77,7 +77,7 @@ class Deal(db.Model):
     status: Mapped[str] = mapped_column(String(8), default="open")
     lost_reason: Mapped[str] = mapped_column(String(300), default="")
     competitor: Mapped[str] = mapped_column(String(120), default="")
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     stage_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     search_key: Mapped[str] = mapped_column(Text, default="")
