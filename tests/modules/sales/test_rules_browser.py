@@ -31,11 +31,12 @@ def test_quote_with_a_suggested_cross_sell_product(app, browser_page, live_serve
     sign_in(page, live_server, "admin@example.ir")
     page.goto(live_server("/sales/quotes/new"))
     page.select_option("select[name=customer_id]", str(customer))
-    page.select_option("select[name='lines-0-product_id']", str(laptop))
     page.fill("input[name='lines-0-quantity']", "۱")
     assert page.locator("[data-suggestions]").count() == 0
-    page.click("[data-recalc]")
-    page.wait_for_selector("[data-suggestions]")
+    page.select_option("select[name='lines-0-product_id']", str(laptop))
+    page.wait_for_selector("[data-suggestions]")  # refreshed by htmx, no reload
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-preview]").count() == 0
     box = page.locator("[data-suggestions]")
     assert "چاپگر لیزری" in box.inner_text()
     assert "ماوس" not in box.inner_text()  # bought alone: no rule
