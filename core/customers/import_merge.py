@@ -4,16 +4,15 @@ A ``Target`` is one customer of a batch: an existing one (``id``, its columns, c
 and first address as stored) or a new one, with the records that fill it in file order.
 ``fold`` applies them the way ``services.update_customer`` applies a form: given fields
 replace, the display name follows the names unless it was typed, contacts and tags are added
-(never removed), custom values merge; it computes the search key as ``search_key_for`` does.
+(never removed), custom values merge; it computes the search key (``import_keys``).
 ``SeenKeys`` remembers, in a dry run, which customer each key would belong to by then.
 """
 
 import sqlite3
 import tempfile
 from collections import namedtuple
-from functools import lru_cache
 
-from core.i18n import _PREFIX_GAP, _SUFFIX_GAP, normalize
+from core.customers.import_keys import search_key
 
 COLUMNS = ("kind", "display_name", "first_name", "last_name", "legal_name", "national_code",
            "national_id", "economic_code", "birthday", "anniversary", "source", "consent_email",
@@ -23,8 +22,6 @@ BLANK = {"kind": "person", "display_name": "", "first_name": "", "last_name": ""
          "birthday": None, "anniversary": None, "source": "", "consent_email": False,
          "consent_sms": False, "custom": None}
 CONTACT_KINDS = (("email", "emails"), ("mobile", "mobiles"), ("phone", "phones"))
-KEY_FIELDS = ("display_name", "first_name", "last_name", "legal_name", "national_code",
-              "national_id", "economic_code")
 Contact = namedtuple("Contact", "kind value primary order")  # order: the stored id, or None
 
 
@@ -128,40 +125,11 @@ def display_name(state: dict) -> str:
 
 def _search_key(state: dict, contacts: list[Contact], ordered: bool = False,
                 canonical: bool = False) -> str:
-    """``search_key_for`` of the customer as the ORM loads it (contacts by kind, primary, id).
-
-    The same string, made faster: each part normalised on its own (names repeat, so through a
-    cache; ASCII parts need only lower case and single spaces) and joined. Joining is what
-    ``normalize`` does to the whole unless a separable affix («می», «ها»...) meets a part
-    boundary; then the whole is normalised as ``search_key_for`` does. ``canonical``: the
-    mobiles and phones are as the import rules wrote them (+989..., digits), their own key.
-    """
+    """``search_key_for`` of the customer as the ORM loads it (contacts by kind, primary, id)."""
     if not ordered:
         contacts = [c for _i, c in sorted(enumerate(contacts), key=lambda p: (
             p[1].kind, not p[1].primary, 1 << 62 if p[1].order is None else p[1].order, p[0]))]
-    parts = [p for p in (state[n] for n in KEY_FIELDS) if p]
-    keys = [" ".join(p.lower().split()) if p.isascii() else _normalized_text(p) for p in parts]
-    for contact in contacts:
-        value = contact.value
-        if canonical and contact.kind != "email":  # +989..., or digits and "+"
-            keys.append(value)
-        elif value:
-            keys.append(" ".join(value.lower().split()) if value.isascii()
-                        else _normalized_text(value))
-        parts.append(value)
-        if contact.kind == "mobile" and value.startswith("+98"):
-            keys.append("0" + value[3:])
-            parts.append("0" + value[3:])
-    key = " ".join([k for k in keys if k])
-    if ("می" in key or "ها" in key or "تر" in key) and (
-            _PREFIX_GAP.search(key) or _SUFFIX_GAP.search(key)):
-        return normalize(" ".join(parts))
-    return key
-
-
-@lru_cache(maxsize=65_536)
-def _normalized_text(part: str) -> str:
-    return normalize(part)
+    return search_key(state, contacts, canonical)
 
 
 class SeenKeys:

@@ -29,11 +29,15 @@ TEXT_LIMITS = {"first_name": 100, "last_name": 100, "display_name": 200, "legal_
                "source": 80, "province": 80, "city": 80, "address": 300}
 _PLAIN_MOBILE = re.compile(r"(?:0|\+98|0098|98)?(9\d{9})", re.ASCII)
 _WEIGHTS = range(10, 1, -1)
+# Persian and Arabic-Indic digits to Latin, and some of the separators canonical_mobile drops.
+_MOBILE_CHARS = str.maketrans({**{chr(0x06F0 + i): str(i) for i in range(10)},
+                               **{chr(0x0660 + i): str(i) for i in range(10)},
+                               **dict.fromkeys(" -_.()/\u200c\u200e\u200f\t")})
 
 
 def mobile(value: str) -> str:
-    """``canonical_mobile``, quicker for numbers already written plainly (09123456789)."""
-    plain = _PLAIN_MOBILE.fullmatch(value)
+    """``canonical_mobile``, quicker for the usual ways of writing a number (۰۹۱۲ ۳۴۵ ۶۷۸۹)."""
+    plain = _PLAIN_MOBILE.fullmatch(value.translate(_MOBILE_CHARS))
     return "+98" + plain.group(1) if plain else canonical_mobile(value)
 
 

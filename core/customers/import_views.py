@@ -133,8 +133,8 @@ def _preview_rows(table: Table, mapping: list[str]) -> list[tuple]:
     records = [read(line, values) for line, values in table.sample(PREVIEW_ROWS)]
     writer = BatchWriter(by=current_user, dry_run=True)
     try:
-        outcomes = dict((id(r), o) for r, o in writer.write([r for r in records
-                                                             if not r.errors]))
+        good = [r for r in records if not r.errors]
+        outcomes = {id(r): outcome for r, outcome in writer.write(good)}
     finally:
         writer.close()
         db.session.rollback()

@@ -5,7 +5,7 @@ import csv
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select
@@ -317,10 +317,13 @@ def test_matching_stays_within_the_importers_records(app, tmp_path, make_user, m
 # ---- the quick paths give what the rules they stand in for give ---------------------------
 
 PERSIAN_BITS = st.sampled_from(["علی", "كريمي", "می", "نمی", "ها", "های", "تر", "ترین", "رو",
-                                "\u200c", " ", "  ", "ي", "ك", "ۀ", "۰۹", "12", "Ab", "ـ", "ُ"])
+                                "\u200c", " ", "  ", "ي", "ك", "ۀ", "۰۹", "12", "Ab", "ـ", "ُ",
+                                "\u00a0", "ﷺ", "ﻻ", "ß", "\u0301"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=1000, deadline=None)
+@example(parts=["", "", "", "", "", "علی", "ها ها"], emails=[], mobiles=[])
+@example(parts=["علی می", "", "", "", "0012345679", "", ""], emails=[], mobiles=[])
 @given(parts=st.lists(st.lists(PERSIAN_BITS, max_size=5).map("".join), min_size=7,
                       max_size=7),
        emails=st.lists(st.sampled_from(["a@b.ir", "Ali.2@X.ir", "می@x.ir"]), max_size=2),
@@ -328,7 +331,8 @@ PERSIAN_BITS = st.sampled_from(["علی", "كريمي", "می", "نمی", "ها"
 def test_the_quick_search_key_is_search_key_for(parts, emails, mobiles):
     from types import SimpleNamespace
 
-    from core.customers.import_merge import KEY_FIELDS, Contact, _search_key
+    from core.customers.import_keys import KEY_FIELDS
+    from core.customers.import_merge import Contact, _search_key
 
     state = dict(zip(KEY_FIELDS, parts, strict=True))
     contacts = [Contact("mobile", m, i == 0, None) for i, m in enumerate(mobiles)]
@@ -341,15 +345,22 @@ def test_the_quick_search_key_is_search_key_for(parts, emails, mobiles):
 
 @settings(max_examples=300, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # the app is only read
-@given(text=st.text(alphabet="0123456789+ -۰۹٩", min_size=8, max_size=15))
-def test_the_quick_mobile_and_national_code_checks_agree_with_the_validators(app, text):
+@given(text=st.text(alphabet="0123456789+ -.()\u200c\u00a0۰۹٩", min_size=8, max_size=16),
+       number=st.tuples(
+           st.sampled_from(["", "0", "+98", "0098", "98", "+", "00", "+980"]),
+           st.lists(st.sampled_from(list("0123456789۰۳۹٩")), min_size=8, max_size=11),
+           st.lists(st.sampled_from(["", "", " ", "-", ".", "\u200c", "\u00a0", "/"]),
+                    min_size=11, max_size=11))
+       .map(lambda p: p[0] + "9" + "".join(d + sep for d, sep in zip(p[1], p[2][:len(p[1])],
+                                                                      strict=True))))
+def test_the_quick_mobile_and_national_code_checks_agree_with_the_validators(app, text, number):
     from core.customers.import_rows import mobile
     from core.customers.import_rows import national_code as quick_code
     from core.validators import canonical_mobile, check_national_code
 
     with app.app_context():
         for quick, rule in ((mobile, canonical_mobile), (quick_code, check_national_code)):
-            for value in (text, text.replace(" ", ""), CODE, "0" * 10, "09123456789"):
+            for value in (text, number, CODE, "0" * 10, "09123456789"):
                 try:
                     expected = rule(value)
                 except ValueError:
