@@ -99,20 +99,22 @@ def _fold_new(target: Target, record) -> bool:
     """``fold`` of a new customer from one record (most rows of a first import)."""
     state = target.state
     state.update(record.fields)
-    state["custom"] = dict(record.custom)
+    state["custom"] = record.custom  # the record is used once: no copy
     if "display_name" not in record.fields:
         state["display_name"] = display_name(state)
-    contacts = target.contacts
-    for kind, attr in CONTACT_KINDS:  # in the order the ORM loads them: kind, primary first
-        for i, value in enumerate(getattr(record, attr)):
+    contacts = target.contacts  # in the order the ORM loads them: kind, primary first
+    for kind, values in (("email", record.emails), ("mobile", record.mobiles),
+                         ("phone", record.phones)):
+        for i, value in enumerate(values):
             contacts.append(Contact(kind, value, i == 0, None))
-    target.new_tags = list(record.tags)
+    target.new_tags = record.tags
     if record.address:
-        target.address = {"province": "", "city": "", "line": "", "postal_code": None}
-        for key, value in record.address.items():
-            target.address["line" if key == "address" else key] = value
+        given = record.address
+        target.address = {"province": given.get("province", ""), "city": given.get("city", ""),
+                          "line": given.get("address", ""),
+                          "postal_code": given.get("postal_code")}
         target.address_changed = True
-    state["search_key"] = _search_key(state, contacts, ordered=True, canonical=True)
+    state["search_key"] = search_key(state, contacts, canonical=True)
     return True
 
 

@@ -12,6 +12,8 @@ per-row audit entries and events are too: the importer audits and signals once p
 and per batch instead.
 """
 
+from operator import itemgetter
+
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -28,6 +30,7 @@ TAG = Tag.__table__
 ADDRESS_FIELDS = ("province", "city", "line", "postal_code")
 TAG_CACHE_MAX = 10_000
 LOCK = "customers.import"
+_COLUMN_VALUES = itemgetter(*COLUMNS)
 
 
 class BatchWriter:
@@ -213,7 +216,7 @@ class BatchWriter:
                          [(cid, ids[name]) for cid, name in links])
 
     def _columns(self, state: dict) -> list:
-        values = [state[n] for n in COLUMNS]
+        values = list(_COLUMN_VALUES(state))
         for i, convert in self.converted:
             value = values[i]
             if value is not None:
