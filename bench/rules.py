@@ -188,6 +188,8 @@ def measure(url: str, instance: str, products: int, planted: int, rounds: int) -
         def mining():
             start = time.perf_counter()
             db.session.execute(delete(AssociationRule))
+            if db.session.get_bind().dialect.name == "postgresql":
+                db.session.execute(text(f"SET LOCAL work_mem = '{rules.WORK_MEM}'"))
             db.session.execute(mine_sql, params)
             seconds = time.perf_counter() - start
             db.session.rollback()

@@ -35,6 +35,7 @@ KIND = "sales.rules"
 STEPS = 3
 DEFAULTS = {"min_support": 0.001, "min_confidence": 0.05, "min_lift": 1.2, "min_count": 3}
 SUMMARY_KEY = "sales.rules.summary"
+WORK_MEM = "256MB"  # PostgreSQL's work_mem while mining
 
 
 def thresholds() -> dict:
@@ -115,6 +116,9 @@ def mine(job_id: int | None = None) -> dict:
         lock(KIND)  # one mining run writes at a time
         computed_at = utcnow()
         db.session.execute(delete(AssociationRule))
+        if baskets and db.session.get_bind().dialect.name == "postgresql":
+            # the pair counts hash in memory instead of spilling to disk (this transaction only)
+            db.session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
         if baskets:
             db.session.execute(text(_MINE).bindparams(
                 bindparam("computed_at", type_=DateTime(timezone=True))), {
