@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 22:56:19.682514
+Create Date: 2026-11-25 23:37:17.637626
 
 """
 from alembic import op
@@ -28,6 +28,8 @@ def _trigram_search_index():
     if visible:
         op.create_index('ix_core_customer_search_key_trgm', 'core_customer', ['search_key'],
                         postgresql_using='gin', postgresql_ops={'search_key': 'gin_trgm_ops'})
+
+
 
 
 # revision identifiers, used by Alembic.
@@ -414,6 +416,27 @@ def upgrade():
     with op.batch_alter_table('core_seat', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_core_seat_module'), ['module'], unique=False)
 
+    op.create_table('sales_association_rule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('antecedent_id', sa.Integer(), nullable=False),
+    sa.Column('consequent_id', sa.Integer(), nullable=False),
+    sa.Column('support', sa.Float(), nullable=False),
+    sa.Column('confidence', sa.Float(), nullable=False),
+    sa.Column('lift', sa.Float(), nullable=False),
+    sa.Column('pair_count', sa.Integer(), nullable=False),
+    sa.Column('antecedent_count', sa.Integer(), nullable=False),
+    sa.Column('consequent_count', sa.Integer(), nullable=False),
+    sa.Column('basket_count', sa.Integer(), nullable=False),
+    sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['antecedent_id'], ['sales_product.id'], name=op.f('fk_sales_association_rule_antecedent_id_sales_product'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['consequent_id'], ['sales_product.id'], name=op.f('fk_sales_association_rule_consequent_id_sales_product'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_association_rule')),
+    sa.UniqueConstraint('antecedent_id', 'consequent_id', name='uq_sales_association_rule_pair')
+    )
+    with op.batch_alter_table('sales_association_rule', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_association_rule_antecedent_id'), ['antecedent_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_association_rule_consequent_id'), ['consequent_id'], unique=False)
+
     op.create_table('sales_price_list_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('price_list_id', sa.Integer(), nullable=False),
@@ -427,6 +450,20 @@ def upgrade():
     with op.batch_alter_table('sales_price_list_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_price_list_item_price_list_id'), ['price_list_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_price_list_item_product_id'), ['product_id'], unique=False)
+
+    op.create_table('sales_target',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('month', sa.SmallInteger(), nullable=False),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['core_user.id'], name=op.f('fk_sales_target_user_id_core_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_target')),
+    sa.UniqueConstraint('user_id', 'year', 'month', name='uq_sales_target_user_month')
+    )
+    with op.batch_alter_table('sales_target', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_target_user_id'), ['user_id'], unique=False)
 
     op.create_table('core_address',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -578,6 +615,7 @@ def upgrade():
     )
     with op.batch_alter_table('sales_deal', schema=None) as batch_op:
         batch_op.create_index('ix_sales_deal_board', ['stage_id', 'status', 'value', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_deal_closed_at'), ['closed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_deal_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_deal_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_deal_owner_id'), ['owner_id'], unique=False)
@@ -799,6 +837,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sales_invoice_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_invoice_original_id'), ['original_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_invoice_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_invoice_posted_at'), ['posted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_invoice_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_invoice_team_id'), ['team_id'], unique=False)
 
@@ -923,6 +962,7 @@ def downgrade():
     with op.batch_alter_table('sales_invoice', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_invoice_team_id'))
         batch_op.drop_index(batch_op.f('ix_sales_invoice_status'))
+        batch_op.drop_index(batch_op.f('ix_sales_invoice_posted_at'))
         batch_op.drop_index(batch_op.f('ix_sales_invoice_owner_id'))
         batch_op.drop_index(batch_op.f('ix_sales_invoice_original_id'))
         batch_op.drop_index(batch_op.f('ix_sales_invoice_order_id'))
@@ -981,6 +1021,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sales_deal_owner_id'))
         batch_op.drop_index(batch_op.f('ix_sales_deal_customer_id'))
         batch_op.drop_index(batch_op.f('ix_sales_deal_created_at'))
+        batch_op.drop_index(batch_op.f('ix_sales_deal_closed_at'))
         batch_op.drop_index('ix_sales_deal_board')
 
     op.drop_table('sales_deal')
@@ -1021,11 +1062,20 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_core_address_customer_id'))
 
     op.drop_table('core_address')
+    with op.batch_alter_table('sales_target', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_target_user_id'))
+
+    op.drop_table('sales_target')
     with op.batch_alter_table('sales_price_list_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_price_list_item_product_id'))
         batch_op.drop_index(batch_op.f('ix_sales_price_list_item_price_list_id'))
 
     op.drop_table('sales_price_list_item')
+    with op.batch_alter_table('sales_association_rule', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_association_rule_consequent_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_association_rule_antecedent_id'))
+
+    op.drop_table('sales_association_rule')
     with op.batch_alter_table('core_seat', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_seat_module'))
 
