@@ -254,13 +254,18 @@
     var modal = window.bootstrap.Modal.getOrCreateInstance(modalNode);
     var ok = modalNode.querySelector("[data-confirm-ok]");
     var accepted = false;
-    function onOk() { accepted = true; modal.hide(); }
+    var shown = false;
+    // Bootstrap ignores hide() while the modal is still fading in: a quick "OK" would be lost.
+    function onShown() { shown = true; if (accepted) modal.hide(); }
+    function onOk() { accepted = true; if (shown) modal.hide(); }
     function onHidden() {
       ok.removeEventListener("click", onOk);
+      modalNode.removeEventListener("shown.bs.modal", onShown);
       modalNode.removeEventListener("hidden.bs.modal", onHidden);
       if (accepted) run();
     }
     ok.addEventListener("click", onOk);
+    modalNode.addEventListener("shown.bs.modal", onShown);
     modalNode.addEventListener("hidden.bs.modal", onHidden);
     modal.show();
   }
