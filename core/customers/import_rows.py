@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from types import SimpleNamespace
 
 from flask_babel import gettext as _
 
@@ -121,7 +122,10 @@ class RowReader:
         for index, target in enumerate(mapping):
             if target:
                 plan.setdefault(target, []).append(index)
-        custom = {d.name: d for d in definitions()}
+        # Plain copies: the ORM objects expire at each batch's commit and would reload.
+        custom = {d.name: SimpleNamespace(name=d.name, label=d.label, type=d.type,
+                                          choices=list(d.choices or ()))
+                  for d in definitions()}
         labels = {t: str(TARGETS[t]) for t in plan if t in TARGETS}
         labels.update({t: custom[t[7:]].label for t in plan
                        if t.startswith("custom:") and t[7:] in custom})

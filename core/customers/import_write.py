@@ -30,6 +30,7 @@ TAG = Tag.__table__
 ADDRESS_FIELDS = ("province", "city", "line", "postal_code")
 TAG_CACHE_MAX = 10_000
 LOCK = "customers.import"
+ANALYSE_FROM = 5000  # PostgreSQL: refresh the planner's statistics as the tables double
 _COLUMN_VALUES = itemgetter(*COLUMNS)
 
 
@@ -44,12 +45,16 @@ class BatchWriter:
         self.seen = SeenKeys() if dry_run else None
         self.created_ids: list[int] = []
         self.updated_ids: list[int] = []
+        self.analyse_at = ANALYSE_FROM
+        self.written = 0
         dialect = db.session.get_bind().dialect
         self.sqlite = dialect.name == "sqlite"
-        # Values the driver cannot take as they are (dates on SQLite, JSON), converted by
-        # the columns' own bind processors; strings, numbers and booleans go through.
+        # Values converted as SQLAlchemy would (dates as text on SQLite, JSON, booleans as
+        # integers on SQLite, which binds a bool only after a costly failed adapter lookup).
         self.convert = {n: CUSTOMER.c[n].type.dialect_impl(dialect).bind_processor(dialect)
-                        for n in ("birthday", "anniversary", "custom", "created_at")}
+                        for n in ("birthday", "anniversary", "custom", "created_at",
+                                  "consent_email", "consent_sms")}
+        self.flag = int if self.sqlite else bool
         self.converted = [(i, self.convert[n]) for i, n in enumerate(COLUMNS)
                           if self.convert.get(n) is not None]
         self.no_custom = self._value("custom", {})
@@ -198,7 +203,7 @@ class BatchWriter:
                            for t in old])
             self.updated_ids = [t.id for t in old]
         self._insert(CONTACT, ("customer_id", "kind", "value", "label", "primary"),
-                     [(t.id, c.kind, c.value, "", c.primary) for t in targets
+                     [(t.id, c.kind, c.value, "", self.flag(c.primary)) for t in targets
                       for c in t.contacts if c.order is None])
         self._insert(ADDRESS, ("customer_id", *ADDRESS_FIELDS),
                      [(t.id, *(t.address[k] for k in ADDRESS_FIELDS)) for t in targets
@@ -214,6 +219,13 @@ class BatchWriter:
             ids = self._tag_ids({name for _cid, name in links})
             self._insert(customer_tags, ("customer_id", "tag_id"),
                          [(cid, ids[name]) for cid, name in links])
+        self.written += len(new)
+        if not self.sqlite and self.written >= self.analyse_at:
+            # Statistics from when the tables were small make PostgreSQL scan them whole for
+            # the next batch's lookups; autovacuum catches up too late in a long import.
+            for table in (CUSTOMER, CONTACT, ADDRESS, customer_tags):
+                db.session.connection().exec_driver_sql(f"ANALYZE {table.name}")
+            self.analyse_at = self.written * 2
 
     def _columns(self, state: dict) -> list:
         values = list(_COLUMN_VALUES(state))
