@@ -34,6 +34,28 @@ MANIFEST = Manifest(
 
 def register(app):
     """Wire the module into the app: views, API, listeners, jobs, CLI."""
-    from modules.service import views
+    from modules.service import (
+        models,  # noqa: F401 - tables
+        views,
+    )
 
-    app.register_blueprint(views.bp)
+    views.register(app)
+
+    # Each part wires its own API, listeners, jobs, hooks; see the files named here.
+    from importlib import import_module
+
+    for part in PARTS:
+        import_module(f"modules.service.{part}").register(app)
+
+
+PARTS = (
+    "api",        # /api/v1/service/tickets with replies and status changes
+    "timeline",   # tickets on the 360 page, merge and anonymise handlers, customer actions
+    "sla_jobs",   # SLA recompute, warnings and escalation (periodic)
+    "mail",       # support mailbox (IMAP polling) and replies by email
+    "portal",     # the customer portal's service pages (tickets, knowledge base)
+    "installed",  # installed base from posted sales invoices
+    "surveys",    # CSAT after close, NPS rounds
+    "widgets",    # dashboard widgets
+    "demo",       # demo tickets, knowledge base and SLA for `crm demo`
+)

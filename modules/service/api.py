@@ -1,0 +1,5 @@
+"""Service: api (wired by register)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Service: demo (wired by register)."""
+
+
+def register(app) -> None:
+    pass

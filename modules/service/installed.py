@@ -1,0 +1,5 @@
+"""Service: installed (wired by register)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Service: mail (wired by register)."""
+
+
+def register(app) -> None:
+    pass

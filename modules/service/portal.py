@@ -1,0 +1,5 @@
+"""Service: portal (wired by register)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Service: sla_jobs (wired by register)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Service: surveys (wired by register)."""
+
+
+def register(app) -> None:
+    pass

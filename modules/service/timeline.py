@@ -1,0 +1,5 @@
+"""Service: timeline (wired by register)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,3 @@
+"""Service pages: reports."""
+
+from modules.service.views import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Service pages: sla."""
+
+from modules.service.views import bp  # noqa: F401

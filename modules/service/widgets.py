@@ -1,0 +1,5 @@
+"""Service: widgets (wired by register)."""
+
+
+def register(app) -> None:
+    pass
