@@ -30,6 +30,7 @@ def create_app(config=None, **overrides) -> Flask:
         messaging,
         modules,
         outbox,
+        portal,
         security,
         ui,
         webhooks,
@@ -52,5 +53,6 @@ def create_app(config=None, **overrides) -> Flask:
     ui.init_app(app)
     cli.init_app(app)
     analytics.init_app(app)
+    portal.init_app(app)  # before modules: they add their pages to the customer portal
     modules.init_app(app)  # last: modules register views, API, listeners and jobs on the core
     return app

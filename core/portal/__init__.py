@@ -1,0 +1,92 @@
+"""Customer portal shell: sign-in with a one-time code, the layout, and pages modules add.
+
+Portal visitors are customers, not users: the signed-in customer's id lives in the Flask
+session (``portal_customer_id``), never in Flask-Login, so they never take a seat. Modules add
+their pages from ``register(app)``::
+
+    from core.portal import add_portal_page, portal_required
+
+    @bp.route("/tickets")
+    @portal_required                 # public for the permission gate; checks the customer
+    def tickets(): customer = current_customer(); ...
+
+    add_portal_page(app, "service_portal.tickets", _l("My tickets"), icon="headset")
+
+A page shows in the portal menu only while the module that owns its blueprint is active
+(the customer club adds its points page the same way when the loyalty module lands).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import Flask, current_app, g, redirect, request, session, url_for
+
+from core.auth.permissions import public
+
+SESSION_KEY = "portal_customer_id"
+
+
+@dataclass(frozen=True)
+class PortalPage:
+    """An entry of the portal menu (and a card on the portal home)."""
+
+    endpoint: str
+    label: str
+    icon: str = ""
+    position: int = 100
+
+
+def add_portal_page(app: Flask, endpoint: str, label, icon: str = "",
+                    position: int = 100) -> None:
+    """Add a page to the portal menu; it shows while its module is active."""
+    pages = app.extensions.setdefault("crm_portal_pages", [])
+    pages.append(PortalPage(endpoint, label, icon, position))
+    pages.sort(key=lambda p: p.position)
+
+
+def portal_pages() -> list[PortalPage]:
+    """The portal menu: pages whose module (if any) is active."""
+    from core.modules import is_active, registry
+
+    owners = registry().blueprint_module
+    return [p for p in current_app.extensions.get("crm_portal_pages", [])
+            if (owner := owners.get(p.endpoint.split(".")[0])) is None or is_active(owner)]
+
+
+def current_customer():
+    """The customer signed in to the portal, or None."""
+    if "portal_customer" in g:
+        return g.portal_customer
+    from core.customers.models import Customer
+    from core.extensions import db
+
+    customer_id = session.get(SESSION_KEY)
+    customer = db.session.get(Customer, customer_id) if customer_id else None
+    if customer is not None and customer.anonymised_at is not None:
+        customer = None
+    g.portal_customer = customer
+    return customer
+
+
+def portal_required(view: Callable) -> Callable:
+    """Decorator: only a signed-in portal customer reaches the view (others go to sign-in)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_customer() is None:
+            target = request.full_path if request.query_string else request.path
+            return redirect(url_for("portal.sign_in", next=target))
+        return view(*args, **kwargs)
+
+    return public(wrapped)
+
+
+def init_app(app: Flask) -> None:
+    from core.portal import models, views  # noqa: F401 - the code table
+
+    app.config.setdefault("CRM_PORTAL_LIMIT_IP", "10 per 10 minutes")
+    app.config.setdefault("CRM_PORTAL_LIMIT_DESTINATION", "3 per 10 minutes")
+    app.config.setdefault("CRM_PORTAL_LIMIT_CODE", "30 per 10 minutes")
+    app.register_blueprint(views.bp)
+    app.jinja_env.globals.update(portal_pages=portal_pages, portal_customer=current_customer)
