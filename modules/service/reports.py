@@ -24,8 +24,10 @@ from modules.service.models.surveys import SurveyResponse
 from modules.service.models.tickets import DONE, Ticket
 
 AGE_BUCKETS = (  # (from days, to days, label): age >= from and age < to
-    (0, 1, _l("Under a day")), (1, 3, _l("1 to 3 days")), (3, 7, _l("3 to 7 days")),
-    (7, 30, _l("7 to 30 days")), (30, None, _l("Over 30 days")))
+    (0, 1, _l("Under a day")), (1, 3, _l("%(low)d to %(high)d days", low=1, high=3)),
+    (3, 7, _l("%(low)d to %(high)d days", low=3, high=7)),
+    (7, 30, _l("%(low)d to %(high)d days", low=7, high=30)),
+    (30, None, _l("Over %(days)d days", days=30)))
 MAX_MONTHS = 24
 TOP_COMPLAINERS = 20
 DIMENSIONS = {"agent": (Ticket.owner_id, SurveyResponse.agent_id),
