@@ -56,16 +56,17 @@ def portal_pages() -> list[PortalPage]:
 
 def current_customer():
     """The customer signed in to the portal, or None."""
-    if "portal_customer" in g:
-        return g.portal_customer
     from core.customers.models import Customer
     from core.extensions import db
 
     customer_id = session.get(SESSION_KEY)
+    cached = g.get("portal_customer")
+    if cached is not None and cached[0] == customer_id:  # once per request
+        return cached[1]
     customer = db.session.get(Customer, customer_id) if customer_id else None
     if customer is not None and customer.anonymised_at is not None:
         customer = None
-    g.portal_customer = customer
+    g.portal_customer = (customer_id, customer)
     return customer
 
 

@@ -54,3 +54,7 @@ def register(app):
     from modules.sales import widgets
 
     widgets.register(app)  # dashboard: my month, leaderboard
+
+    from modules.sales import portal
+
+    portal.register(app)  # customer portal: my quotes and invoices with their PDFs

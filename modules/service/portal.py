@@ -16,6 +16,7 @@ from core.pagination import request_page
 from core.portal import add_portal_page, current_customer, portal_required
 from modules.service.kb import like_pattern
 from modules.service.models.assets import InstalledItem
+from modules.service.models.surveys import SurveyResponse
 from modules.service.models.tickets import DONE, Attachment, Message, Ticket
 from modules.service.portal_forms import PortalReplyForm, PortalTicketForm
 from modules.service.tickets import (
@@ -133,7 +134,7 @@ def ticket(ticket_id: int):
     if merged_into is not None and merged_into.customer_id != ticket.customer_id:
         merged_into = None
     return render_template("service/portal_ticket.html", ticket=ticket, messages=messages,
-                           form=form, merged_into=merged_into, survey_url=_survey_url(ticket),
+                           form=form, merged_into=merged_into, survey=_survey(ticket),
                            status_labels=STATUS_LABELS, type_labels=TYPE_LABELS)
 
 
@@ -151,16 +152,10 @@ def attachment(ticket_id: int, attachment_id: int):
     return download_response(found)
 
 
-def _survey_url(ticket: Ticket) -> str | None:
-    """The satisfaction survey page for a closed ticket, when one is waiting for an answer."""
-    if ticket.status != "closed":
-        return None
-    try:
-        from modules.service import surveys
-    except ImportError:
-        return None
-    finder = getattr(surveys, "portal_survey_url", None)
-    return finder(ticket) if finder else None
+def _survey(ticket: Ticket) -> SurveyResponse | None:
+    """The satisfaction request sent when the ticket closed (its link went by SMS or email)."""
+    return db.session.execute(select(SurveyResponse).where(
+        SurveyResponse.ticket_id == ticket.id, SurveyResponse.kind == "csat")).scalar()
 
 
 def register(app) -> None:
