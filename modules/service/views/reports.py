@@ -6,11 +6,11 @@ month). Every table of the page has a CSV twin at ``/service/reports/<table>.csv
 
 import csv
 import io
+import re
 
-from flask import Response, render_template, request, url_for
+from flask import Response, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
 from core.auth.models import Team, User
 from core.auth.permissions import require_permission
@@ -86,13 +86,16 @@ def _month_choices(period: reports.Period) -> list[tuple[int, int]]:
 
 
 def ticket_url(ticket_id: int) -> str | None:
-    """The ticket page, if the ticket views are there (another part of the module)."""
-    for endpoint in ("service.ticket", "service.ticket_show", "service.show_ticket"):
-        try:
-            return url_for(endpoint, ticket_id=ticket_id)
-        except BuildError:
-            continue
-    return None
+    """The ticket page (``/service/tickets/<id>``, drawn by the ticket views), if there is one."""
+    found = current_app.extensions.get("service_ticket_rule")
+    if found is None:
+        found = next(((rule.endpoint, rule.arguments.copy().pop()) for rule in
+                      current_app.url_map.iter_rules()
+                      if re.fullmatch(r"/service/tickets/<int:\w+>", rule.rule)
+                      and "GET" in (rule.methods or ())), ("", ""))
+        current_app.extensions["service_ticket_rule"] = found
+    endpoint, argument = found
+    return url_for(endpoint, **{argument: ticket_id}) if endpoint else None
 
 
 def _names(dimension: str, keys) -> dict:
