@@ -19,7 +19,7 @@ from sqlalchemy import Select, and_, case, func, literal_column, not_, select
 from core.auth.scope import scoped
 from core.database import utcnow
 from core.extensions import db
-from core.i18n import _lang, jalali_month_of, jalali_month_utc_range, localize_digits
+from core.i18n import jalali_month_of, jalali_month_utc_range
 from modules.service.models.surveys import SurveyResponse
 from modules.service.models.tickets import DONE, Ticket
 
@@ -89,6 +89,12 @@ class Filters:
     category_id: int | None = None
 
 
+def _ratio(part: str, whole: str) -> property:
+    """A read-only share ``part / whole`` of a ``Figures``, None when ``whole`` is 0."""
+    return property(lambda self: getattr(self, part) / getattr(self, whole)
+                    if getattr(self, whole) else None)
+
+
 @dataclass
 class Figures:
     """Counts and sums for one group; rates and averages are derived (None without data)."""
@@ -111,42 +117,29 @@ class Figures:
     promoters: int = 0
     detractors: int = 0
 
-    @staticmethod
-    def _share(part: int, whole: int) -> float | None:
-        return part / whole if whole else None
-
-    @property
-    def fcr_rate(self) -> float | None:
-        return self._share(self.fcr, self.resolved)
-
-    @property
-    def first_response(self) -> float | None:
-        return self._share(self.fr_sum, self.fr_n)
-
-    @property
-    def resolution(self) -> float | None:
-        return self._share(self.res_sum, self.res_n)
-
-    @property
-    def sla_rate(self) -> float | None:
-        return self._share(self.sla_met, self.closed)
-
-    @property
-    def fr_rate(self) -> float | None:
-        return self._share(self.fr_met, self.closed)
-
-    @property
-    def res_rate(self) -> float | None:
-        return self._share(self.res_met, self.closed)
-
-    @property
-    def csat_avg(self) -> float | None:
-        return self._share(self.csat_sum, self.csat_n)
+    fcr_rate = _ratio("fcr", "resolved")  # first-contact resolution
+    first_response = _ratio("fr_sum", "fr_n")  # average business seconds
+    resolution = _ratio("res_sum", "res_n")
+    sla_rate = _ratio("sla_met", "closed")  # both targets met
+    fr_rate = _ratio("fr_met", "closed")
+    res_rate = _ratio("res_met", "closed")
+    csat_avg = _ratio("csat_sum", "csat_n")
 
     @property
     def nps(self) -> int | None:
         """Promoters (9-10) minus detractors (0-6), in whole percent."""
         return round(100 * (self.promoters - self.detractors) / self.nps_n) if self.nps_n else None
+
+
+def combine(parts) -> Figures:
+    """The figures of several groups (months) together; averages stay weighted."""
+    total = Figures()
+    for part in parts:
+        for name, value in vars(part).items():
+            setattr(total, name, [a + b for a, b in zip(getattr(total, name), value,
+                                                      strict=True)]
+                    if name == "csat" else getattr(total, name) + value)
+    return total
 
 
 def _count_if(condition) -> object:
@@ -303,18 +296,3 @@ def top_complainers(f: Filters, limit: int = TOP_COMPLAINERS) -> list[Complainer
     return [Complainer(ident, name, int(n), int(still_open or 0), latest)
             for ident, name, n, still_open, latest in db.session.execute(_tickets(stmt, f))]
 
-
-def hours_minutes(seconds: float | None, locale: str | None = None) -> str:
-    """Business seconds as "hours:minutes" ("۲۶:۰۵" in fa); "" when there is nothing."""
-    if seconds is None:
-        return ""
-    hours, minutes = divmod(round(seconds / 60), 60)
-    return localize_digits(f"{hours}:{minutes:02d}", locale)
-
-
-def percent(fraction: float | None, locale: str | None = None) -> str:
-    """0.675 -> "۶۸٪" in fa, "68%" in en; "" when there is nothing to divide."""
-    if fraction is None:
-        return ""
-    whole = localize_digits(round(100 * fraction), locale)
-    return f"{whole}٪" if _lang(locale) == "fa" else f"{whole}%"

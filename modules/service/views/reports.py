@@ -8,7 +8,7 @@ import csv
 import io
 import re
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, current_app, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -17,9 +17,11 @@ from core.auth.permissions import require_permission
 from core.extensions import db
 from core.i18n import (
     MONTHS,
+    _lang,
     current_locale,
     jalali_month_of,
     jmonth,
+    localize_digits,
     parse_jalali_date,
     to_latin_digits,
 )
@@ -31,16 +33,32 @@ MONTHS_OFFERED = 36  # months in the selectors, back from this one
 TABLES = ("ages", "months", "agents", "teams", "categories", "complainers")
 
 
+def hours_minutes(seconds: float | None, locale: str | None = None) -> str:
+    """Business seconds as "hours:minutes" ("۲۶:۰۵" in fa); "" when there is nothing."""
+    if seconds is None:
+        return ""
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return localize_digits(f"{hours}:{minutes:02d}", locale)
+
+
+def percent(fraction: float | None, locale: str | None = None) -> str:
+    """0.675 -> "۶۸٪" in fa, "68%" in en; "" when there is nothing to divide."""
+    if fraction is None:
+        return ""
+    whole = localize_digits(round(100 * fraction), locale)
+    return f"{whole}٪" if _lang(locale) == "fa" else f"{whole}%"
+
+
 @bp.app_template_filter("service_hours")
 def service_hours(seconds: float | None) -> str:
     """Business seconds as hours:minutes in the current language's digits."""
-    return reports.hours_minutes(seconds, current_locale())
+    return hours_minutes(seconds, current_locale())
 
 
 @bp.app_template_filter("service_percent")
 def service_percent(fraction: float | None) -> str:
     """A share as a whole percent in the current language's digits."""
-    return reports.percent(fraction, current_locale())
+    return percent(fraction, current_locale())
 
 
 def parse_month(text: str | None) -> tuple[int, int] | None:
@@ -67,6 +85,10 @@ def current_filters() -> reports.Filters:
     """The filters in the query string; this Jalali month when none is given."""
     first = parse_month(request.args.get("from"))
     last = parse_month(request.args.get("to"))
+    for name, month in (("from", first), ("to", last)):
+        if month is None and request.args.get(name, "").strip():
+            flash(_("%(value)s is not a Jalali month; write it as year-month, e.g. 1404-07.",
+                    value=request.args[name]), "warning")
     if first is None and last is None:
         period = reports.Period.current()
     else:
@@ -118,6 +140,13 @@ def breakdown_rows(f: reports.Filters, dimension: str) -> list[tuple[str, report
             for key, fig in found.items()]
 
 
+def _tickets_chart(months: dict) -> dict:
+    figures = list(months.values())
+    return {"type": "bar", "data": {"labels": [jmonth(m) for m in months], "datasets": [
+        {"label": _("Opened"), "data": [f.created for f in figures]},
+        {"label": _("Resolved"), "data": [f.resolved for f in figures]}]}}
+
+
 def _chart(months: dict) -> dict:
     labels = [jmonth(m) for m in months]
     figures = list(months.values())
@@ -142,10 +171,10 @@ def reports_page():
     """Ticket ages, first-contact resolution, response times, SLA, CSAT/NPS and complainers."""
     f = current_filters()
     months = reports.monthly(f)
-    total = reports.totals(f)
+    total = reports.combine(months.values())
     return render_template(
         "service/reports.html", f=f, period=f.period, total=total, months=months,
-        chart=_chart(months), ages=reports.open_ages(f),
+        chart=_chart(months), tickets_chart=_tickets_chart(months), ages=reports.open_ages(f),
         agents=breakdown_rows(f, "agent"), teams=breakdown_rows(f, "team"),
         categories=breakdown_rows(f, "category"), complainers=reports.top_complainers(f),
         month_choices=_month_choices(f.period), month_arg=month_arg,
@@ -169,11 +198,11 @@ def _figure_headers() -> list[str]:
 
 
 def _figure_cells(fig: reports.Figures) -> list:
-    return [fig.created, fig.resolved, reports.percent(fig.fcr_rate, "en"),
-            reports.hours_minutes(fig.first_response, "en"),
-            reports.hours_minutes(fig.resolution, "en"), fig.closed,
-            reports.percent(fig.sla_rate, "en"), reports.percent(fig.fr_rate, "en"),
-            reports.percent(fig.res_rate, "en"), fig.csat_n,
+    return [fig.created, fig.resolved, percent(fig.fcr_rate, "en"),
+            hours_minutes(fig.first_response, "en"),
+            hours_minutes(fig.resolution, "en"), fig.closed,
+            percent(fig.sla_rate, "en"), percent(fig.fr_rate, "en"),
+            percent(fig.res_rate, "en"), fig.csat_n,
             f"{fig.csat_avg:.2f}" if fig.csat_n else ""]
 
 

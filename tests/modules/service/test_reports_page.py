@@ -117,3 +117,13 @@ def test_reports_need_service_view(app, client, make_user, login):
     login("guest@example.ir")
     assert client.get("/service/reports").status_code == 403
     assert client.get("/service/reports/ages.csv").status_code == 403
+
+
+def test_the_period_accepts_any_digits_and_says_what_is_wrong(app, client, make_user, login):
+    seed(app, make_user)
+    login()
+    html = client.get("/service/reports?from=۱۴۰۴/۰۷/۱۵").get_data(as_text=True)
+    assert "Service reports: Mehr 1404" in html
+    assert re.search(r'data-month="1404-07">.*?data-created>1<', html, re.S)
+    wrong = client.get("/service/reports?from=1404-13").get_data(as_text=True)
+    assert "1404-13 is not a Jalali month" in wrong
