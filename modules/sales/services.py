@@ -8,12 +8,14 @@ from sqlalchemy import select
 
 from core.extensions import db
 from modules.sales.catalog import discount_limit, price_for
+from modules.sales.invoices import credited_total, replaced_by
 from modules.sales.models.catalog import Product
 from modules.sales.models.pipeline import Deal
 from modules.sales.pipeline import PipelineError, create_deal
 
 __all__ = ["PipelineError", "create_deal", "customer_deals", "discount_limit", "price_for",
-           "product_by_code"]
+           "credited_total", "product_by_code", "products_by_ids", "products_for_choice",
+           "replaced_by"]
 
 
 def product_by_code(code: str) -> Product | None:
@@ -28,4 +30,21 @@ def customer_deals(customer_id: int, status: str | None = None) -> list[Deal]:
     stmt = select(Deal).where(Deal.customer_id == customer_id).order_by(Deal.created_at.desc())
     if status:
         stmt = stmt.where(Deal.status == status)
+    return list(db.session.execute(stmt).unique().scalars())
+
+
+def products_by_ids(ids) -> dict[int, Product]:
+    """The catalogue items with these ids, by id (missing ids are left out)."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.execute(
+        select(Product).where(Product.id.in_(ids))).unique().scalars()}
+
+
+def products_for_choice(kind: str | None = "product", limit: int = 1000) -> list[Product]:
+    """Products on sale (of ``kind``; None for all), by name, for pick lists."""
+    stmt = select(Product).where(Product.active.is_(True)).order_by(Product.name).limit(limit)
+    if kind:
+        stmt = stmt.where(Product.kind == kind)
     return list(db.session.execute(stmt).unique().scalars())
