@@ -209,3 +209,40 @@ def assign(ticket: Ticket, *, user=None, team=None, by=None, at: datetime | None
     ticket.owner_id = new_user
     ticket.team_id = new_team
     ticket.updated_at = at
+
+
+def merge_tickets(loser: Ticket, survivor: Ticket, *, by=None,
+                  at: datetime | None = None) -> Ticket:
+    """Merge the duplicate ``loser`` into ``survivor``: its messages and files move over.
+
+    The loser is closed with ``merged_into_id`` set (no ``ticket_closed``: it was not served,
+    it was a duplicate); both tickets get a ``merged`` event.
+    """
+    from sqlalchemy import update
+
+    from modules.service.models.tickets import Attachment
+
+    if loser.id == survivor.id:
+        raise TicketError(str(_l("A ticket cannot be merged into itself.")))
+    if loser.customer_id != survivor.customer_id:
+        raise TicketError(str(_l("Only tickets of the same customer can be merged.")))
+    if loser.merged_into_id is not None or survivor.merged_into_id is not None:
+        raise TicketError(str(_l("This ticket was merged into another one.")))
+    at = at or utcnow()
+    db.session.flush()
+    moved = db.session.execute(update(Message).where(Message.ticket_id == loser.id)
+                               .values(ticket_id=survivor.id)).rowcount
+    db.session.execute(update(Attachment).where(Attachment.ticket_id == loser.id)
+                       .values(ticket_id=survivor.id))
+    db.session.expire(loser, ["messages"])
+    db.session.expire(survivor, ["messages"])
+    record_event(survivor, "merged", by=by, at=at, old=loser.reference,
+                 data={"from": loser.id, "messages": moved})
+    record_event(loser, "merged", by=by, at=at, new=survivor.reference,
+                 data={"into": survivor.id})
+    _set_status(loser, "closed", by=by, at=at)
+    loser.merged_into_id = survivor.id
+    loser.updated_at = survivor.updated_at = at
+    _refresh(loser, at)
+    _refresh(survivor, at)
+    return survivor
