@@ -7,10 +7,12 @@ depends only on the ticket's events, its priority/customer, the policies and ``n
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from core.customers.models import customer_tags
 from core.database import utcnow
@@ -77,29 +79,37 @@ def ensure_defaults() -> Calendar:
     return calendar
 
 
+POLICY_FIELDS = ("id", "priority", "customer_tag_id", "loyalty_tier", "first_response_minutes",
+                 "resolution_minutes", "warn_percent", "calendar_id")
+
+
 class SlaContext:
-    """Policies and calendars loaded once, shared by many refreshes (one job batch)."""
+    """Policies and calendars loaded once as plain values, shared by many refreshes.
+
+    Nothing here touches the database after loading (except tag and tier lookups), so a job
+    can end its read transaction and still compute.
+    """
 
     def __init__(self) -> None:
         default = ensure_defaults()
         self.default_calendar_id = default.id
-        self.policies = list(db.session.scalars(
-            select(SlaPolicy).where(SlaPolicy.active.is_(True))
-            .order_by(SlaPolicy.position, SlaPolicy.id)))
+        self.policies = [
+            SimpleNamespace(**{f: getattr(p, f) for f in POLICY_FIELDS})
+            for p in db.session.scalars(select(SlaPolicy).where(SlaPolicy.active.is_(True))
+                                        .order_by(SlaPolicy.position, SlaPolicy.id))]
         self.uses_tags = any(p.customer_tag_id for p in self.policies)
         self.uses_tiers = any(p.loyalty_tier for p in self.policies)
-        self._calendars: dict[int, BusinessCalendar] = {}
+        wanted = {p.calendar_id for p in self.policies if p.calendar_id} | {default.id}
+        self._calendars: dict[int, BusinessCalendar] = {
+            row.id: BusinessCalendar(row.timezone, row.hours, [h.day for h in row.holidays])
+            for row in db.session.scalars(select(Calendar).where(Calendar.id.in_(wanted))
+                                          .options(selectinload(Calendar.holidays)))}
         self._tags: dict[int, frozenset[int]] = {}
 
     def calendar(self, calendar_id: int | None) -> BusinessCalendar:
         """The business calendar of a policy (the default one when it names none)."""
-        key = calendar_id or self.default_calendar_id
-        if key not in self._calendars:
-            row = db.session.get(Calendar, key) or db.session.get(
-                Calendar, self.default_calendar_id)
-            self._calendars[key] = BusinessCalendar(
-                row.timezone, row.hours, [h.day for h in row.holidays])
-        return self._calendars[key]
+        found = self._calendars.get(calendar_id or self.default_calendar_id)
+        return found or self._calendars[self.default_calendar_id]
 
     def prefetch_tags(self, customer_ids: Iterable[int]) -> None:
         """Load the tags of many customers at once (only when a policy matches on tags)."""
@@ -119,7 +129,7 @@ class SlaContext:
             self.prefetch_tags([customer_id])
         return self._tags.get(customer_id, frozenset())
 
-    def policy_for(self, priority: str, customer_id: int) -> SlaPolicy | None:
+    def policy_for(self, priority: str, customer_id: int) -> SimpleNamespace | None:
         """The most specific active policy matching the ticket (then position, then id)."""
         tags = self.tags(customer_id) if self.uses_tags else frozenset()
         tier = loyalty_tier(customer_id) if self.uses_tiers else ""
