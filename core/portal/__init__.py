@@ -10,10 +10,15 @@ their pages from ``register(app)``::
     @portal_required                 # public for the permission gate; checks the customer
     def tickets(): customer = current_customer(); ...
 
-    add_portal_page(app, "service_portal.tickets", _l("My tickets"), icon="headset")
+    add_portal_page(app, "service_portal.tickets", _l("My tickets"), icon="headset",
+                    also=("service_portal.ticket",))
 
-A page shows in the portal menu only while the module that owns its blueprint is active
-(the customer club adds its points page the same way when the loyalty module lands).
+A page shows in the portal menu (and as a card on the portal home) only while the module
+that owns its blueprint is active. Pages so far: service (tickets, help articles) and sales
+(quotes, invoices). The customer club's points page belongs to the loyalty module: its
+``register(app)`` adds a ``loyalty_portal`` blueprint under ``/portal/club`` and calls
+``add_portal_page(app, "loyalty_portal.points", _l("My club points"), icon="gift")``;
+nothing in the core changes for it.
 """
 
 from collections.abc import Callable
@@ -35,13 +40,17 @@ class PortalPage:
     label: str
     icon: str = ""
     position: int = 100
+    also: tuple[str, ...] = ()  # other endpoints on which this entry shows as the current one
+
+    def is_current(self, endpoint: str | None) -> bool:
+        return endpoint == self.endpoint or endpoint in self.also
 
 
-def add_portal_page(app: Flask, endpoint: str, label, icon: str = "",
-                    position: int = 100) -> None:
+def add_portal_page(app: Flask, endpoint: str, label, icon: str = "", position: int = 100,
+                    also: tuple[str, ...] = ()) -> None:
     """Add a page to the portal menu; it shows while its module is active."""
     pages = app.extensions.setdefault("crm_portal_pages", [])
-    pages.append(PortalPage(endpoint, label, icon, position))
+    pages.append(PortalPage(endpoint, label, icon, position, tuple(also)))
     pages.sort(key=lambda p: p.position)
 
 

@@ -164,5 +164,6 @@ def register(app) -> None:
 
     app.register_blueprint(bp)
     add_portal_page(app, "service_portal.tickets", _l("My tickets"), icon="headset",
-                    position=10)
-    add_portal_page(app, "service_portal.kb", _l("Help articles"), icon="book", position=20)
+                    position=10, also=("service_portal.new_ticket", "service_portal.ticket"))
+    add_portal_page(app, "service_portal.kb", _l("Help articles"), icon="book", position=20,
+                    also=("service_portal.kb_article",))
