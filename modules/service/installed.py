@@ -231,15 +231,11 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             check_warranty(ticket)
 
 
-def move_items(survivor_id: int, loser_id: int) -> None:
-    """Merge handler: the merged-away customer's items belong to the survivor."""
-    db.session.execute(update(InstalledItem).where(InstalledItem.customer_id == loser_id)
-                       .values(customer_id=survivor_id))
-
-
 def register(app) -> None:
-    """Listen to posted invoices, check warranty claims, panel on the 360 page, merges."""
-    from core.customers.merge import add_merge_handler
+    """Listen to posted invoices, check warranty claims, the panel on the 360 page.
+
+    (Merging customers moves their items: ``modules.service.timeline``.)
+    """
     from core.customers.panels import add_panel_provider
     from modules.service.views.assets import customer_panel
 
@@ -247,4 +243,3 @@ def register(app) -> None:
     if not event.contains(Session, "before_flush", _before_flush):
         event.listen(Session, "before_flush", _before_flush)
     add_panel_provider(app, customer_panel, module="service")
-    add_merge_handler(app, move_items)

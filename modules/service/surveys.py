@@ -68,8 +68,7 @@ def link_base() -> str:
 
 
 def _language() -> str:
-    return get_setting("display.language") or current_app.config.get(
-        "BABEL_DEFAULT_LOCALE", "fa")
+    return get_setting("display.language") or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _customer(customer_id: int):
@@ -277,6 +276,24 @@ def _send_batches(survey: NpsSurvey, link_base: str, progress: JobProgress | Non
                 db.session.commit()
 
 
+def move_responses(survivor_id: int, loser_id: int) -> None:
+    """Merge handler: the merged-away customer's survey answers count for the survivor."""
+    db.session.execute(update(SurveyResponse).where(SurveyResponse.customer_id == loser_id)
+                       .values(customer_id=survivor_id)
+                       .execution_options(synchronize_session=False))
+
+
+def forget_comments(customer_id: int) -> None:
+    """Anonymise handler: the scores stay (statistics), the customer's own words go."""
+    db.session.execute(update(SurveyResponse).where(SurveyResponse.customer_id == customer_id)
+                       .values(comment="").execution_options(synchronize_session=False))
+
+
 def register(app) -> None:
-    """Send a CSAT request whenever a ticket closes."""
+    """Send a CSAT request whenever a ticket closes; follow customer merges and erasure."""
+    from core.customers.anonymise import add_anonymise_handler
+    from core.customers.merge import add_merge_handler
+
     ticket_closed.connect(csat_on_close, weak=False)
+    add_merge_handler(app, move_responses)
+    add_anonymise_handler(app, forget_comments)

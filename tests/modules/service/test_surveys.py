@@ -180,3 +180,19 @@ def test_nps_round_goes_only_to_consenting_members_of_the_segment(app):
         surveys.answer(response, 10)
         with pytest.raises(surveys.SurveyError):
             surveys.answer(surveys.by_token(_links("sms")[1].rsplit("/", 1)[1]), 11)
+
+
+def test_merge_moves_answers_and_erasure_drops_the_comment_but_keeps_the_score(app):
+    from modules.service import surveys
+
+    with app.app_context():
+        loser, survivor = _customer(emails=["a@example.ir"]), _customer()
+        ticket = _closed_ticket(loser)
+        db.session.commit()
+        surveys.answer(_responses(ticket_id=ticket.id)[0], 3, "نام من علی است")
+        surveys.move_responses(survivor.id, loser.id)
+        surveys.forget_comments(survivor.id)
+        db.session.commit()
+        db.session.expire_all()
+        [response] = _responses(ticket_id=ticket.id)
+        assert (response.customer_id, response.score, response.comment) == (survivor.id, 3, "")
