@@ -162,6 +162,7 @@ class Tickets(MethodView):
         try:
             ticket = services.create_ticket(customer=customer, category=category,
                                             by=current_user, **data)
+            ticket_list.keep_visible(ticket, current_user)
         except services.TicketError as exc:
             _problem({"subject": [str(exc)]})
         db.session.commit()

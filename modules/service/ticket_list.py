@@ -108,3 +108,16 @@ def customer_names(ids) -> dict[int, str]:
         return {}
     return dict(db.session.execute(select(Customer.id, Customer.display_name)
                                    .where(Customer.id.in_(ids))).all())
+
+
+def keep_visible(ticket: Ticket, user) -> None:
+    """A ticket the creator could not see (no owner, no team of theirs) becomes theirs."""
+    from core.auth.scope import current_scope
+    from modules.service.tickets import assign
+
+    scope = current_scope("service")
+    if scope == "all" or ticket.owner_id is not None:
+        return
+    if scope == "team" and ticket.team_id is not None and ticket.team_id == user.team_id:
+        return
+    assign(ticket, user=user, by=user)

@@ -129,6 +129,7 @@ def ticket_new():
                     channel=form.channel.data, by=current_user,
                     category=db.session.get(Category, form.category_id.data or 0),
                     product_name=form.product_name.data or "", serial=form.serial.data or "")
+                ticket_list.keep_visible(ticket, current_user)
                 first = ticket.messages[0] if ticket.messages else None
                 for name, data in files:
                     attachments.save_attachment(ticket, name, data, message=first)
