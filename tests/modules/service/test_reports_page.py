@@ -130,3 +130,21 @@ def test_the_period_accepts_any_digits_and_says_what_is_wrong(app, client, make_
     assert re.search(r'data-month="1404-07">.*?data-created>1<', html, re.S)
     wrong = client.get("/service/reports?from=1404-13").get_data(as_text=True)
     assert "1404-13 is not a Jalali month" in wrong
+
+
+def test_top_complainers_link_to_the_customer_page(app, client, make_user, login):
+    from tests.modules.service.test_reports import T0, customer, ticket
+
+    make_user(seats=["service"], locale="en")
+    with app.test_request_context():
+        often, once = customer("پرشکایت"), customer("کم‌شکایت")
+        for who in (often, often, once):
+            ticket(who, T0, type="complaint")
+        db.session.commit()
+        ids = often.id, once.id
+    login()
+    section = _section(client.get("/service/reports" + PERIOD).get_data(as_text=True),
+                       "complainers")
+    assert re.findall(r'data-customer="(\d+)"', section) == [str(i) for i in ids]
+    assert f'href="/customers/{ids[0]}"' in section
+    assert re.search(r"data-complaints>2<", section)
