@@ -54,3 +54,31 @@ def test_manager_writes_an_article_agents_find_and_read_it(app, client, make_use
     assert client.get(f"/service/kb/{article_id}/edit").status_code == 403
     assert client.get("/service/kb/new").status_code == 403
     assert client.get("/service/kb/999").status_code == 404
+
+
+def test_every_page_of_the_area_renders_in_persian(app, client, make_user, login):
+    from datetime import date
+
+    from core.customers.services import create_customer
+    from modules.service import installed, kb
+
+    make_user(seats=["service", "sales"])
+    with app.test_request_context():
+        customer = create_customer(last_name="مشتری")
+        item = installed.save_item(None, customer_id=customer.id, product_name="یخچال",
+                                   serial="R-1", purchased_on=date(2024, 3, 20),
+                                   warranty_until=date(2025, 3, 21))
+        article = kb.create_article(title_fa="راهنما", body_fa="متن", public=True)
+        db.session.commit()
+        ids = (customer.id, item.id, article.id)
+    login()
+    for path in ("/service/kb", f"/service/kb/{ids[2]}", f"/service/kb/{ids[2]}/edit",
+                 "/service/kb/new", "/service/kb/categories", "/service/assets",
+                 f"/service/assets/{ids[1]}/edit", "/service/assets/new",
+                 "/service/assets/warranty-terms", "/service/surveys",
+                 "/service/surveys/rounds/new", f"/customers/{ids[0]}"):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        assert 'dir="rtl"' in page.data.decode(), path
+    assets = client.get("/service/assets").data.decode()
+    assert "۱۴۰۳/۰۱/۰۱" in assets and "R-1" in assets  # Jalali dates, Persian digits
