@@ -94,8 +94,9 @@ class Ticket(db.Model):
     sla_state: Mapped[str] = mapped_column(String(10), default="ok")  # ok|warning|breached|met
     first_response_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     resolution_breached: Mapped[bool] = mapped_column(Boolean, default=False)
-    first_responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     reopened: Mapped[int] = mapped_column(SmallInteger, default=0)
     public_replies: Mapped[int] = mapped_column(Integer, default=0)  # first-contact resolution
