@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.customers.models import ContactPoint, Customer
+from core.customers.services import CustomerError
 from core.extensions import db
 from modules.service import notify
 from modules.service.mail_parse import ParsedMail, parse, ticket_reference
@@ -156,7 +157,10 @@ def _new_ticket(mail: ParsedMail, customer: Customer, at: datetime | None,
     first = ticket.messages[0] if ticket.messages else None
     _store_attachments(ticket, first, mail)
     if mailbox_settings().acknowledge:
-        notify.acknowledge(ticket, mail.from_address, in_reply_to=mail.message_id)
+        try:
+            notify.acknowledge(ticket, mail.from_address, in_reply_to=mail.message_id)
+        except ValueError as exc:  # an address the mailer refuses: the ticket still counts
+            log.warning("ticket %s not acknowledged: %s", ticket.reference, exc)
     return ticket
 
 
@@ -206,9 +210,14 @@ def process(raw: bytes, *, at: datetime | None = None) -> InboundMail | None:
             owner = customer
             if owner is None and ticket is not None:
                 owner = db.session.get(Customer, ticket.customer_id)
-            owner = owner or customer_for(mail)
-            new = _new_ticket(mail, owner, at, previous=ticket)
-            row.outcome, row.ticket_id = "new", new.id
+            try:
+                owner = owner or customer_for(mail)
+            except CustomerError as exc:
+                log.warning("mail %s refused: %s", mail.message_id, exc)
+                row.outcome = "refused"
+            else:
+                new = _new_ticket(mail, owner, at, previous=ticket)
+                row.outcome, row.ticket_id = "new", new.id
     db.session.flush()
     log.info("mail %s from %s: %s", mail.message_id, mail.from_address, row.outcome)
     return row

@@ -22,8 +22,7 @@ MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 REPLY_MARKERS = (
     re.compile(r"^\s*On .{3,200}(wrote|writes):\s*$", re.IGNORECASE),
     re.compile(r"^\s*(در|روز).{3,200}(نوشت|نوشته)\s*[:：]?\s*$"),
-    re.compile(r"^\s*-{2,}\s*(Original Message|Forwarded message|پیام اصلی)\s*-{2,}",
-               re.IGNORECASE),
+    re.compile(r"^\s*-{2,}\s*(Original Message|پیام اصلی)\s*-{2,}", re.IGNORECASE),
     re.compile(r"^\s*(From|از)\s*:\s*.+$", re.IGNORECASE),
     re.compile(r"^\s*_{10,}\s*$"),
 )

@@ -15,7 +15,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 
-from core.database import get_setting, set_setting, utcnow
+from core.database import get_setting, lock, set_setting, utcnow
 from core.extensions import db
 from core.jobs import job
 from modules.service.mailbox import PREFIX, MailboxSettings, mailbox_settings
@@ -23,6 +23,7 @@ from modules.service.mailbox import PREFIX, MailboxSettings, mailbox_settings
 log = logging.getLogger(__name__)
 STATE_KEY = PREFIX + "state"
 STATUS_KEY = PREFIX + "status"
+LOCK = "service.mailbox"
 TIMEOUT = 30
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
@@ -77,34 +78,37 @@ def _validity(client: imaplib.IMAP4) -> int:
     return int(data[0]) if data and data[0] else 0
 
 
-def _handle(client: imaplib.IMAP4, uid: int, max_bytes: int) -> str:
-    """Process one mail in the current transaction; returns its outcome."""
-    from modules.service import mail
-
+def _fetch(client: imaplib.IMAP4, uid: int, max_bytes: int) -> tuple[bytes | None, bool]:
+    """(the mail, or only its header when it is larger than ``max_bytes``; too large?)."""
     if _size(client, uid) > max_bytes:
-        _status, data = client.uid("FETCH", str(uid), "(BODY.PEEK[HEADER])")
-        from modules.service.mail_parse import parse
+        _found, data = client.uid("FETCH", str(uid), "(BODY.PEEK[HEADER])")
+        return _literal(data) or b"", True
+    _found, data = client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+    return _literal(data), False
 
-        header = parse(_literal(data) or b"")
+
+def _handle(raw: bytes | None, too_large: bool, max_bytes: int) -> str:
+    """Process one fetched mail in the current transaction; returns its outcome."""
+    from modules.service import mail
+    from modules.service.mail_parse import parse
+
+    if raw is None:
+        return "gone"  # expunged meanwhile
+    if too_large:
+        header = parse(raw)
         log.warning("mail %s from %s is larger than %d bytes: not read", header.message_id,
                     header.from_address, max_bytes)
         if mail.seen(header.message_id):
             return "duplicate"
         mail.record(header.message_id, header.from_address, "too_large")
         return "too_large"
-    _status, data = client.uid("FETCH", str(uid), "(BODY.PEEK[])")
-    raw = _literal(data)
-    if raw is None:
-        return "gone"  # expunged meanwhile
     try:
         with db.session.begin_nested():
             row = mail.process(raw)
     except IntegrityError:
         return "duplicate"  # another poller took it at the same moment
     except Exception:
-        log.exception("mail UID %s could not be processed", uid)
-        from modules.service.mail_parse import parse
-
+        log.exception("a mail from the support mailbox could not be processed")
         parsed = parse(raw)
         if not mail.seen(parsed.message_id):
             mail.record(parsed.message_id, parsed.from_address, "error")
@@ -136,9 +140,11 @@ def poll(limit: int = 200) -> PollResult:
         last = int(state.get("last", 0)) if state.get("validity") == validity else 0
         _found, data = client.uid("SEARCH", None, "UID", f"{last + 1}:*")
         uids = sorted(u for u in (int(x) for x in (data[0] or b"").split()) if u > last)
+        db.session.commit()  # end the read: each mail's transaction starts with the lock
         for uid in uids[:limit]:
-            outcome = _handle(client, uid, max_bytes)
-            result.add(outcome)
+            raw, too_large = _fetch(client, uid, max_bytes)
+            lock(LOCK)  # pollers running at once take the mails in turn
+            result.add(_handle(raw, too_large, max_bytes))
             set_setting(STATE_KEY, {"validity": validity, "last": uid})
             db.session.commit()
             client.uid("STORE", str(uid), "+FLAGS", "(\\Seen)")
@@ -159,6 +165,8 @@ def _quoted(folder: str) -> str:
 
 
 def _status(result: PollResult) -> None:
+    db.session.commit()
+    lock(LOCK)
     set_setting(STATUS_KEY, {"at": utcnow().isoformat(), "error": result.error,
                              "counts": result.counts})
     db.session.commit()

@@ -263,3 +263,37 @@ def test_persian_encoded_subject_from_a_raw_mail(app, runner, mailbox, smtp):
     [ack] = smtp.wait_for(1)
     parsed = email.message_from_bytes(ack.raw, policy=email.policy.default)
     assert parsed["Subject"] == f"[{ticket.reference}] درخواست تعمیر ماشین لباسشویی"
+
+
+def test_two_pollers_at_once_make_each_ticket_once(app, mailbox, smtp):
+    import threading
+
+    from modules.service.mail_poll import poll as poll_once
+    from modules.service.models.tickets import InboundMail
+
+    for n in range(4):
+        mailbox.deliver(customer_mail(f"درخواست {n}", f"متن {n}",
+                                      sender=f"c{n}@example.ir").as_bytes())
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def worker():
+        try:
+            with app.app_context():
+                barrier.wait(10)
+                results.append(poll_once())
+                db.session.remove()
+        except Exception as exc:  # reported below, with the thread's error
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    assert [r.error for r in results] == [None, None]
+    assert sum(r.counts.get("new", 0) for r in results) == 4
+    assert counts(app) == (4, 4, 4)
+    with app.app_context():
+        assert sorted(db.session.execute(select(InboundMail.outcome)).scalars()) == ["new"] * 4
