@@ -1,8 +1,7 @@
 """Satisfaction: a CSAT request when a ticket closes, NPS rounds sent to a segment.
 
-Each request is a ``SurveyResponse`` with a random link token of which only the SHA-256 is
-stored. The link answers once: ``answer()`` claims the row with a conditional UPDATE, so two
-submits (even racing) record one score.
+Each request is a ``SurveyResponse`` with a random link token (only its SHA-256 stored) that
+answers once: ``answer()`` claims the row with a conditional UPDATE (racing submits: one wins).
 
     on close  → csat_on_close: SurveyResponse(kind="csat") + email (or SMS) with the link
     NPS round → create_round(...); start_round(round, link_base=...) → send_round job
@@ -77,12 +76,9 @@ def _customer(customer_id: int):
     return db.session.get(Customer, customer_id)
 
 
-def _send(response: SurveyResponse, customer, token: str, *, channel: str,
-          link: str | None, subject: str, text: str) -> bool:
-    """Send the request by ``channel``; False when there is no address or link."""
-    if link is None:
-        log.warning("survey %s not sent: no external URL (set SERVER_NAME)", response.id)
-        return False
+def _send(response: SurveyResponse, customer, *, channel: str, link: str, subject: str,
+          text: str) -> bool:
+    """Send the request with its link by ``channel``; False when there is no address."""
     key = f"customer:{customer.id}"
     body = f"{text}\n{link}"
     if channel == "email" and customer.email:
@@ -97,13 +93,12 @@ def _send(response: SurveyResponse, customer, token: str, *, channel: str,
     return True
 
 
-def _new_response(kind: str, customer_id: int, **values) -> tuple[SurveyResponse, str]:
-    token = secrets.token_urlsafe(24)
+def _new_response(kind: str, customer_id: int, token: str, **values) -> SurveyResponse:
     response = SurveyResponse(kind=kind, token_hash=token_hash(token), customer_id=customer_id,
                               sent_at=utcnow(), **values)
     db.session.add(response)
     db.session.flush()
-    return response, token
+    return response
 
 
 # --- CSAT ------------------------------------------------------------------------------------
@@ -118,17 +113,21 @@ def request_csat(ticket, *, link_base: str | None = None) -> SurveyResponse | No
     if customer is None or customer.anonymised_at is not None:
         return None
     channel = "email" if customer.email else "sms" if customer.mobile else ""
-    if not channel:
+    token = secrets.token_urlsafe(24)
+    link = survey_link(token, link_base)
+    if not channel or link is None:
+        if link is None:
+            log.warning("no CSAT request for %s: no external URL (set SERVER_NAME)",
+                        ticket.reference)
         return None
-    response, token = _new_response(
-        "csat", customer.id, ticket_id=ticket.id, agent_id=ticket.owner_id,
+    response = _new_response(
+        "csat", customer.id, token, ticket_id=ticket.id, agent_id=ticket.owner_id,
         team_id=ticket.team_id, category_id=ticket.category_id, channel=channel)
     with force_locale(_language()):
         subject = _("How did we do? Ticket %(ref)s", ref=ticket.reference)
         text = _("Your ticket %(ref)s (%(subject)s) is closed. Please rate our help from 1 to 5:",
                  ref=ticket.reference, subject=ticket.subject)
-        _send(response, customer, token, channel=channel,
-              link=survey_link(token, link_base), subject=subject, text=text)
+        _send(response, customer, channel=channel, link=link, subject=subject, text=text)
     return response
 
 
@@ -265,9 +264,10 @@ def _send_batches(survey: NpsSurvey, link_base: str, progress: JobProgress | Non
         for start in range(0, len(ids), BATCH):
             batch = ids[start:start + BATCH]
             for customer_id in batch:
-                response, token = _new_response("nps", customer_id, survey_id=survey.id,
-                                                channel=survey.channel)
-                if _send(response, _customer(customer_id), token, channel=survey.channel,
+                token = secrets.token_urlsafe(24)
+                response = _new_response("nps", customer_id, token, survey_id=survey.id,
+                                         channel=survey.channel)
+                if _send(response, _customer(customer_id), channel=survey.channel,
                          link=survey_link(token, link_base), subject=subject, text=text):
                     survey.sent_count = (survey.sent_count or 0) + 1
             if progress:

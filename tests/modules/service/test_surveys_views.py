@@ -73,3 +73,18 @@ def test_the_customer_page_is_persian_by_default(app, client):
     page = client.get(path)
     assert page.status_code == 200 and 'dir="rtl"' in page.data.decode()
     assert "۵".encode() in page.data and "خرابی".encode() in page.data
+
+
+def test_without_a_known_address_no_dead_request_is_stored(app):
+    from core.customers.services import create_customer
+    from core.outbox import OutboxMessage
+    from modules.service import tickets
+    from modules.service.models.surveys import SurveyResponse
+
+    with app.app_context():  # e.g. a job closes the ticket; no request, no SERVER_NAME
+        customer = create_customer(last_name="مشتری", mobiles=["09121112233"])
+        ticket = tickets.create_ticket(customer=customer, subject="خرابی")
+        tickets.change_status(ticket, "closed")
+        db.session.commit()
+        assert db.session.execute(select(SurveyResponse)).first() is None
+        assert db.session.execute(select(OutboxMessage).filter_by(kind="sms")).first() is None
