@@ -50,11 +50,12 @@ def tickets():
     stmt, sort, columns = ticket_list.search(filters, request.args.get("sort"), current_user.id)
     page = request_page(stmt, columns)
     names = ticket_list.customer_names(t.customer_id for t in page)
+    users = active_users()
     return render_template("service/tickets.html", page=page, sort=sort, filters=filters,
-                           names=names, users=active_users(), teams=teams(),
+                           names=names, users=users, teams=teams(),
                            categories=categories(False), labels=LABELS,
                            sla_states=ticket_list.SLA_STATES,
-                           users_by_id={u.id: u for u in active_users()},
+                           users_by_id={u.id: u for u in users},
                            filtered=any(v for v in filters.values()))
 
 
