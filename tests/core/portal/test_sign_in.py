@@ -180,3 +180,18 @@ def test_sign_in_goes_back_to_the_page_asked_for(app, client):
     # an outside address is never a target
     with client.session_transaction() as session:
         session.pop(SESSION_KEY)
+
+
+def test_the_portal_is_rtl_in_persian_and_ltr_in_english(app, client):
+    make_customer(app)
+    page = client.get("/portal/sign-in").get_data(as_text=True)
+    assert 'lang="fa" dir="rtl"' in page and "bootstrap.rtl.min.css" in page
+    from tests.conftest import csrf_from
+
+    client.post("/auth/language/en", data={"next": "/portal/sign-in",
+                                          "csrf_token": csrf_from(client.get("/portal/sign-in"))})
+    page = client.get("/portal/sign-in").get_data(as_text=True)
+    assert 'lang="en" dir="ltr"' in page and "Send me a code" in page
+    portal_sign_in(app, client)
+    home = client.get("/portal/").get_data(as_text=True)
+    assert "Welcome, مریم احمدی" in home and "data-portal-sign-out" in home
