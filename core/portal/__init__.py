@@ -93,10 +93,12 @@ def portal_required(view: Callable) -> Callable:
 
 
 def init_app(app: Flask) -> None:
-    from core.portal import models, views  # noqa: F401 - the code table
+    from core import jobs
+    from core.portal import codes, models, views  # noqa: F401 - the code table
 
     app.config.setdefault("CRM_PORTAL_LIMIT_IP", "10 per 10 minutes")
     app.config.setdefault("CRM_PORTAL_LIMIT_DESTINATION", "3 per 10 minutes")
     app.config.setdefault("CRM_PORTAL_LIMIT_CODE", "30 per 10 minutes")
     app.register_blueprint(views.bp)
+    jobs.periodic("portal.purge_codes", 3600, codes.purge_codes)
     app.jinja_env.globals.update(portal_pages=portal_pages, portal_customer=current_customer)

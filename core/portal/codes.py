@@ -9,11 +9,11 @@ way either way, so the sign-in page does not reveal who is a customer.
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from core.customers.models import ContactPoint, Customer
 from core.database import get_setting, utcnow
@@ -79,8 +79,6 @@ def issue_code(channel: str, destination: str, *, now: datetime | None = None) -
 
 
 def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -103,3 +101,11 @@ def verify_code(destination: str, code: str, *, now: datetime | None = None) -> 
         return None
     row.used_at = now
     return db.session.get(Customer, row.customer_id)
+
+
+def purge_codes(now: datetime | None = None) -> int:
+    """Periodic job: delete codes a day past their expiry (used or not); returns how many."""
+    cutoff = (now or utcnow()) - timedelta(days=1)
+    result = db.session.execute(delete(PortalCode).where(PortalCode.expires_at < cutoff))
+    db.session.commit()
+    return result.rowcount or 0

@@ -195,3 +195,16 @@ def test_the_portal_is_rtl_in_persian_and_ltr_in_english(app, client):
     portal_sign_in(app, client)
     home = client.get("/portal/").get_data(as_text=True)
     assert "Welcome, مریم احمدی" in home and "data-portal-sign-out" in home
+
+
+def test_old_codes_are_purged(app):
+    from core.portal.codes import issue_code, purge_codes
+
+    make_customer(app)
+    with app.test_request_context():
+        start = utcnow()
+        issue_code("sms", MOBILE, now=start - timedelta(days=2))
+        issue_code("sms", MOBILE, now=start)
+        db.session.commit()
+        assert purge_codes(now=start) == 1
+        assert db.session.scalar(select(func.count(PortalCode.id))) == 1
