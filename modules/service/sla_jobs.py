@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import jobs
@@ -94,7 +94,7 @@ def recompute_open(now: datetime | None = None, batch: int = BATCH) -> dict:
                 updates.append({"id": row.id, "updated_at": row.updated_at, **values})
             wanted = _wanted(row, reached(fr, res), events[row.id], fired, rules)
             if wanted:
-                due[row.id] = wanted
+                due[row.id] = (row.priority, wanted)
         counts["tickets"] += len(rows)
         if updates:
             db.session.execute(update(Ticket), updates)
@@ -107,34 +107,39 @@ def recompute_open(now: datetime | None = None, batch: int = BATCH) -> dict:
 
 def _wanted(row, triggers, events, fired, rules) -> list[tuple[str, str, str]]:
     have = {(e.kind, e.new) for e in events if e.kind in SLA_EVENT_KINDS}
-    wanted = []
-    for trigger, kind, clock in triggers:
-        if (kind, clock) not in have or any(
-                r.trigger == trigger and r.priority in ("", row.priority)
-                and (row.id, r.id) not in fired for r in rules):
-            wanted.append((trigger, kind, clock))
-    return wanted
+    return [(trigger, kind, clock) for trigger, kind, clock in triggers
+            if (kind, clock) not in have or _matching(rules, trigger, row.priority, row.id,
+                                                       fired)]
 
 
-def fire(due: dict[int, list[tuple[str, str, str]]], rules, now: datetime) -> int:
-    """Record the SLA events and fire the rules for ``due`` tickets, each once; the count."""
-    from modules.service.tickets import record_event
+def _matching(rules, trigger: str, priority: str, ticket_id: int, fired) -> list:
+    return [r for r in rules if r.trigger == trigger and r.priority in ("", priority)
+            and (ticket_id, r.id) not in fired]
 
+
+def fire(due: dict[int, tuple[str, list[tuple[str, str, str]]]], rules, now: datetime) -> int:
+    """Record the SLA events and fire the rules for ``due`` tickets, each once; the count.
+
+    ``due`` maps a ticket id to its priority and the (trigger, event kind, clock) it reached.
+    """
     lock("service.sla_escalation")  # concurrent runs fire in turn, each seeing the other's
-    ids = list(due)
-    events, fired = _load(ids)
-    count = 0
-    for ticket in db.session.scalars(select(Ticket).where(Ticket.id.in_(ids))):
-        have = {(e.kind, e.new) for e in events[ticket.id] if e.kind in SLA_EVENT_KINDS}
-        for trigger, kind, clock in due[ticket.id]:
+    events, fired = _load(list(due))
+    new_events, acting = [], {}
+    for ticket_id, (priority, wanted) in due.items():
+        have = {(e.kind, e.new) for e in events[ticket_id] if e.kind in SLA_EVENT_KINDS}
+        for trigger, kind, clock in wanted:
             if (kind, clock) not in have:
-                record_event(ticket, kind, new=clock, at=now, data={"trigger": trigger})
                 have.add((kind, clock))
-            for rule in rules:
-                if rule.trigger != trigger or rule.priority not in ("", ticket.priority):
-                    continue
-                if (ticket.id, rule.id) in fired:
-                    continue
+                new_events.append({"ticket_id": ticket_id, "kind": kind, "new": clock,
+                                   "old": "", "at": now, "data": {"trigger": trigger}})
+            if _matching(rules, trigger, priority, ticket_id, fired):
+                acting.setdefault(ticket_id, []).append(trigger)
+    if new_events:  # many at once on a first run: one statement, not one object each
+        db.session.execute(insert(TicketEvent), new_events)
+    count = 0
+    for ticket in db.session.scalars(select(Ticket).where(Ticket.id.in_(list(acting)))):
+        for trigger in acting[ticket.id]:
+            for rule in _matching(rules, trigger, ticket.priority, ticket.id, fired):
                 try:
                     with db.session.begin_nested():
                         db.session.add(EscalationFired(rule_id=rule.id, ticket_id=ticket.id,
