@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 
-from core.database import get_setting, lock, set_setting, utcnow
+from core.database import get_setting, lock, utcnow
 from core.extensions import db
 from core.jobs import job
+from core.models import Setting
 from modules.service.mailbox import PREFIX, MailboxSettings, mailbox_settings
 
 log = logging.getLogger(__name__)
@@ -145,7 +147,7 @@ def poll(limit: int = 200) -> PollResult:
             raw, too_large = _fetch(client, uid, max_bytes)
             lock(LOCK)  # pollers running at once take the mails in turn
             result.add(_handle(raw, too_large, max_bytes))
-            set_setting(STATE_KEY, {"validity": validity, "last": uid})
+            _put(STATE_KEY, {"validity": validity, "last": uid})
             db.session.commit()
             client.uid("STORE", str(uid), "+FLAGS", "(\\Seen)")
     except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
@@ -164,10 +166,18 @@ def _quoted(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def _put(key: str, value) -> None:
+    """Store the mailbox position or status (bookkeeping: no audit entry every minute)."""
+    table = Setting.__table__
+    done = db.session.execute(update(table).where(table.c.key == key).values(value=value))
+    if not done.rowcount:
+        db.session.execute(insert(table).values(key=key, value=value))
+
+
 def _status(result: PollResult) -> None:
     db.session.commit()
     lock(LOCK)
-    set_setting(STATUS_KEY, {"at": utcnow().isoformat(), "error": result.error,
+    _put(STATUS_KEY, {"at": utcnow().isoformat(), "error": result.error,
                              "counts": result.counts})
     db.session.commit()
 

@@ -163,6 +163,14 @@ def test_mail_in_reply_out_and_the_answer_threads_back(app, runner, mailbox, smt
         outcomes = sorted(db.session.execute(select(InboundMail.outcome)).scalars())
         assert outcomes == ["new", "reply"]
     assert len(smtp.messages) == 2  # a reply is not acknowledged again
+    with app.app_context():
+        from core.audit import AuditLog
+
+        # the mailbox position is bookkeeping: polling every minute does not flood the audit
+        targets = set(db.session.execute(select(AuditLog.target)).scalars())
+        assert not targets & {"core_setting:service.mailbox.state",
+                              "core_setting:service.mailbox.status"}
+        assert f"service_ticket:{ticket_id}" in targets  # the ticket itself is audited
 
 
 def test_reference_only_in_subject_threads_and_closed_ticket_opens_a_new_one(
