@@ -118,3 +118,20 @@ def test_page_in_persian_with_jalali_dates(app, client, make_user, login):
     assert 'dir="rtl"' in page
     assert "۱۴۰۵" in page  # 1 and 2 Farvardin 1405, in Persian digits
     assert "ali@example.ir" in page
+
+
+def test_poll_command_says_when_the_mailbox_is_not_set_up(app, runner):
+    result = runner.invoke(args=["crm", "service", "poll-mail"])
+    assert result.exit_code == 1
+    assert "the support mailbox is not set up" in result.output
+
+
+def test_the_poll_runs_as_a_periodic_job(app):
+    from core.jobs import periodic_jobs
+
+    job = periodic_jobs()["service.mail"]
+    assert job.path == "modules.service.mail_poll:poll_job" and job.every == 60
+    with app.app_context():
+        from modules.service.mail_poll import poll_job
+
+        assert poll_job() == {"counts": {}, "error": None}  # not set up: nothing to do
