@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from email.utils import make_msgid
 
 from flask import Flask, has_request_context
+from flask_babel import gettext as _
 
 from core import outbox
 from core.database import get_setting
@@ -52,25 +53,30 @@ def _language(language: str | None) -> str:
     return get_setting("display.language") or "fa"
 
 
-def _preview(text: str) -> str:
+def _preview(text: str, secret: bool = False) -> str:
+    if secret:
+        return _("(hidden: this message carries a one-time code)")
     return " ".join(text.split())[:200]
 
 
 def send_email(to: str | Sequence[str], subject: str, *, text: str, html: str | None = None,
                attachments: Iterable = (), reply_to: str | None = None,
                headers: dict | None = None, customer_key: str | None = None,
-               language: str | None = None, key: str | None = None) -> OutboxMessage | None:
+               language: str | None = None, key: str | None = None,
+               secret: bool = False) -> OutboxMessage | None:
     """Queue an email (text, plus HTML in the RTL-safe layout); None when all opted out.
 
     ``attachments`` are ``(filename, bytes, mimetype)``; ``headers`` pass through (e.g.
-    List-Unsubscribe); ``key`` makes the send idempotent (the same key sends once).
+    List-Unsubscribe); ``key`` makes the send idempotent (the same key sends once);
+    ``secret`` keeps the text (a sign-in code) out of the delivery log staff can read.
     """
     recipients = [to] if isinstance(to, str) else list(to)
     allowed = []
     for address in recipients:
         canonical_email(address)  # refuse a malformed address now, not in the relay
         if is_opted_out("email", address):
-            _log("email", address, subject=subject, preview=_preview(text), status="suppressed",
+            _log("email", address, subject=subject, preview=_preview(text, secret),
+                 status="suppressed",
                  customer_key=customer_key, error="opted out")
         else:
             allowed.append(address)
@@ -84,7 +90,7 @@ def send_email(to: str | Sequence[str], subject: str, *, text: str, html: str | 
         "message_id": make_msgid(domain=sender_domain(settings.sender)),
         "attachments": encode_attachments(attachments),
     }
-    entry = _log("email", ", ".join(allowed), subject=subject, preview=_preview(text),
+    entry = _log("email", ", ".join(allowed), subject=subject, preview=_preview(text, secret),
                  status="queued", customer_key=customer_key)
     payload["log_id"] = entry.id
     message = outbox.enqueue("email", payload, key=key)
@@ -93,14 +99,17 @@ def send_email(to: str | Sequence[str], subject: str, *, text: str, html: str | 
 
 
 def send_sms(to: str, text: str, *, customer_key: str | None = None,
-             key: str | None = None) -> OutboxMessage | None:
-    """Queue an SMS to a mobile number (any common spelling); None when it opted out."""
+             key: str | None = None, secret: bool = False) -> OutboxMessage | None:
+    """Queue an SMS to a mobile number (any common spelling); None when it opted out.
+
+    ``secret`` keeps the text (a sign-in code) out of the delivery log staff can read.
+    """
     number = canonical("sms", to)
     if is_opted_out("sms", number):
-        _log("sms", number, preview=_preview(text), status="suppressed",
+        _log("sms", number, preview=_preview(text, secret), status="suppressed",
              customer_key=customer_key, error="opted out")
         return None
-    entry = _log("sms", number, preview=_preview(text), status="queued",
+    entry = _log("sms", number, preview=_preview(text, secret), status="queued",
                  customer_key=customer_key)
     message = outbox.enqueue("sms", {"to": number, "text": text, "log_id": entry.id}, key=key)
     entry.outbox_id = message.id

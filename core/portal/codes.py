@@ -71,9 +71,10 @@ def issue_code(channel: str, destination: str, *, now: datetime | None = None) -
              "do not share it with anyone.", company=company, code=code)
     key = f"customer:{customer.id}"
     if channel == "sms":
-        send_sms(destination, text, customer_key=key)
+        send_sms(destination, text, customer_key=key, secret=True)
     else:
-        send_email(destination, _("Your sign-in code"), text=text, customer_key=key)
+        send_email(destination, _("Your sign-in code"), text=text, customer_key=key,
+                   secret=True)
     db.session.flush()
     return row
 
