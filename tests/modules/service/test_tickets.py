@@ -188,3 +188,20 @@ def test_categories_admin(app, desk, login):
         category = db.session.query(Category).one()
         assert (category.name, category.position, category.active) == ("Delivery", 2, True)
     assert b"Delivery" in client.get("/service/categories").data
+
+
+def test_pages_in_persian(app, desk):
+    from core.auth.models import User
+
+    with app.app_context():
+        db.session.query(User).filter_by(email="root@example.ir").one().locale = "fa"
+        db.session.commit()
+    client = sign_in(app, "root@example.ir")
+    ref = f"T-{desk['ali_ticket']:06d}".translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    listing = client.get("/service/tickets").get_data(as_text=True)
+    assert 'dir="rtl"' in listing and ref in listing
+    shown = client.get(f"/service/tickets/{desk['ali_ticket']}").get_data(as_text=True)
+    assert ref in shown and "It jams" in shown
+    assert client.get("/service/tickets/new").status_code == 200
+    empty = client.get("/service/tickets?q=zzzz").get_data(as_text=True)
+    assert "data-empty-state" in empty
