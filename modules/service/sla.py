@@ -25,7 +25,10 @@ DONE = ("resolved", "closed")
 
 def aware(value: datetime) -> datetime:
     """``value`` as an aware UTC datetime (naive values are taken to be UTC)."""
-    if value.tzinfo is None:
+    tz = value.tzinfo
+    if tz is UTC:
+        return value
+    if tz is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
 
@@ -166,10 +169,11 @@ def status_history(created_at: datetime, events: Sequence) -> list[tuple[datetim
     """``[(at, status)]`` from events with ``at``, ``kind`` and ``new`` (sorted by the caller)."""
     history = [(aware(created_at), "new")]
     for event in events:
-        if event.kind == "created" and event.new:
-            history[0] = (aware(event.at), event.new)
-        elif event.kind == "status" and event.new:
+        kind = event.kind
+        if kind == "status" and event.new:
             history.append((max(aware(event.at), history[0][0]), event.new))
+        elif kind == "created" and event.new:
+            history[0] = (aware(event.at), event.new)
     return history
 
 
@@ -197,9 +201,12 @@ def clock_segments(created_at: datetime, events: Sequence) -> Clocks:
     Both pause in the waiting statuses.
     """
     history = status_history(created_at, events)
-    replies = [aware(e.at) for e in events if e.kind == "reply"]
-    resolved = [at for at, status in history if status in DONE]
-    fr_stop = min(replies + resolved[:1], default=None)
+    reply = next((e.at for e in events if e.kind == "reply"), None)
+    resolved = next((at for at, status in history if status in DONE), None)
+    stops = [aware(reply)] if reply is not None else []
+    if resolved is not None:
+        stops.append(resolved)
+    fr_stop = min(stops, default=None)
     res_stop = _last_entry(history) if history[-1][1] in DONE else None
     live = lambda status: status not in WAITING and status not in DONE  # noqa: E731
     return Clocks(_segments(history, live, fr_stop), fr_stop,

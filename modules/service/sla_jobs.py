@@ -58,7 +58,8 @@ def _load(ids: list[int]):
     events = defaultdict(list)
     rows = db.session.execute(
         select(TicketEvent.ticket_id, TicketEvent.id, TicketEvent.at, TicketEvent.kind,
-               TicketEvent.new).where(TicketEvent.ticket_id.in_(ids)))
+               TicketEvent.new).where(TicketEvent.ticket_id.in_(ids))
+        .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id))
     for row in rows:
         events[row.ticket_id].append(row)
     fired = set(db.session.execute(select(EscalationFired.ticket_id, EscalationFired.rule_id)
@@ -89,7 +90,7 @@ def recompute_open(now: datetime | None = None, batch: int = BATCH) -> dict:
         db.session.commit()  # end the read transaction before writing (SQLite snapshots)
         updates, due = [], {}
         for row in rows:
-            values, fr, res = compute(row, events[row.id], context, now)
+            values, fr, res = compute(row, events[row.id], context, now, presorted=True)
             if changed_columns(row, values):
                 updates.append({"id": row.id, "updated_at": row.updated_at, **values})
             wanted = _wanted(row, reached(fr, res), events[row.id], fired, rules)
