@@ -22,7 +22,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core.customers.models import ContactPoint, Customer
+from core.customers.models import Affiliation, ContactPoint, Customer
 from core.customers.services import CustomerError
 from core.extensions import db
 from modules.service import notify
@@ -66,6 +66,15 @@ def _follow_merges(ticket: Ticket) -> Ticket:
     return ticket
 
 
+def _same_party(sender_id: int, owner_id: int) -> bool:
+    """The same customer, or a person and the organisation they work at (either way)."""
+    if sender_id == owner_id:
+        return True
+    pair = ((Affiliation.person_id == sender_id) & (Affiliation.organisation_id == owner_id)) | (
+        (Affiliation.person_id == owner_id) & (Affiliation.organisation_id == sender_id))
+    return db.session.execute(select(Affiliation.id).where(pair).limit(1)).first() is not None
+
+
 def thread_ticket(mail: ParsedMail, customer: Customer | None) -> Ticket | None:
     """The ticket this mail answers (headers first, then the subject's reference)."""
     candidates: list[int] = []
@@ -88,7 +97,7 @@ def thread_ticket(mail: ParsedMail, customer: Customer | None) -> Ticket | None:
         if ticket is None:
             continue
         ticket = _follow_merges(ticket)
-        if customer is not None and ticket.customer_id != customer.id:
+        if customer is not None and not _same_party(customer.id, ticket.customer_id):
             continue  # a known other customer never writes into someone else's ticket
         return ticket
     return None

@@ -124,3 +124,24 @@ def test_attachments_are_kept_and_lying_files_refused_with_a_note(app):
         assert [a.filename for a in first.attachments] == ["photo.png"]
         note = ticket.messages[-1]
         assert note.kind == "internal" and "invoice.pdf" in note.body
+
+
+def test_a_colleague_at_the_customers_organisation_threads_but_a_stranger_does_not(app):
+    from core.customers.services import affiliate, create_customer
+
+    with app.app_context():
+        org = create_customer(kind="organisation", legal_name="شرکت بتا",
+                              emails=["info@beta.ir"])
+        buyer = create_customer(display_name="سعید", emails=["saeed@beta.ir"])
+        stranger = create_customer(display_name="غریبه", emails=["x@other.ir"])
+        affiliate(buyer, org, "خرید")
+        db.session.commit()
+        first = raw_mail("سفارش عمده", "پیش‌فاکتور بفرستید.", sender="info@beta.ir")
+        process(first)
+        [ticket] = tickets()
+        row = process(raw_mail("Re: سفارش عمده", "من پیگیری می‌کنم.", sender="saeed@beta.ir",
+                               headers={"In-Reply-To": first["Message-ID"]}))
+        assert (row.outcome, row.ticket_id) == ("reply", ticket.id)
+        row = process(raw_mail(f"Re: [{ticket.reference}]", "سلام", sender="x@other.ir"))
+        assert row.outcome == "new" and row.ticket_id != ticket.id
+        assert db.session.get(type(ticket), row.ticket_id).customer_id == stranger.id
