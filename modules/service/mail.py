@@ -232,9 +232,19 @@ def process(raw: bytes, *, at: datetime | None = None) -> InboundMail | None:
     return row
 
 
+def forget_senders(customer_id: int) -> None:
+    """Anonymise handler: the sender addresses of mails on the customer's tickets go."""
+    from sqlalchemy import update
+
+    tickets = select(Ticket.id).where(Ticket.customer_id == customer_id)
+    db.session.execute(update(InboundMail).where(InboundMail.ticket_id.in_(tickets))
+                       .values(sender="").execution_options(synchronize_session=False))
+
+
 def register(app) -> None:
     """The polling job, the ``flask crm service poll-mail`` command and the mailbox page."""
     from core import jobs
+    from core.customers.anonymise import add_anonymise_handler
     from modules.service import mail_poll, mailbox
 
     app.config.setdefault("SERVICE_MAIL_POLL_SECONDS", 60)
@@ -242,4 +252,5 @@ def register(app) -> None:
                   mail_poll.poll_job)
     mail_poll.register_cli()
     mailbox.register(app)
+    add_anonymise_handler(app, forget_senders)
 

@@ -145,3 +145,16 @@ def test_a_colleague_at_the_customers_organisation_threads_but_a_stranger_does_n
         row = process(raw_mail(f"Re: [{ticket.reference}]", "سلام", sender="x@other.ir"))
         assert row.outcome == "new" and row.ticket_id != ticket.id
         assert db.session.get(type(ticket), row.ticket_id).customer_id == stranger.id
+
+
+def test_anonymising_the_customer_forgets_the_sender_addresses(app):
+    from core.customers.anonymise import anonymise_customer
+    from core.customers.models import Customer
+    from modules.service.models.tickets import InboundMail
+
+    with app.app_context():
+        process(raw_mail("سلام", "متن"))
+        customer = db.session.execute(select(Customer)).scalar_one()
+        anonymise_customer(customer)
+        db.session.commit()
+        assert db.session.execute(select(InboundMail.sender)).scalars().all() == [""]
