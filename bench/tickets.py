@@ -88,7 +88,7 @@ def seed_tickets(dep, count: int, customers: int) -> None:
 
 
 def _bare(statements):
-    page = [s for s in statements if "service_ticket" in s[0] and "LIMIT" in s[0].upper()
+    page = [s for s in statements if "service_ticket" in s[0] and "ORDER BY" in s[0].upper()
             and "core_customer" not in s[0]]
     if len(page) != 1:
         raise RuntimeError(f"expected one ticket page statement, found {len(page)}")

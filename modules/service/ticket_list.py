@@ -45,21 +45,26 @@ def read_filters(args: Mapping) -> dict:
 
 
 def search_condition(q: str):
-    """``T-000123`` / ``123`` finds the reference; otherwise the normalised search key."""
+    """``T-000123`` finds that ticket, an exact serial its tickets; else the search key.
+
+    A reference or serial is looked up by index first; only when it finds nothing does the
+    text search (``LIKE`` on the normalised key, which also holds bare numbers) run.
+    """
     q = (q or "").strip()
     if not q:
         return None
-    conditions = []
-    match = _REFERENCE.fullmatch(to_latin_digits(q))
-    if match:
-        conditions.append(Ticket.id == int(match[1]))
+    latin = to_latin_digits(q)
+    match = _REFERENCE.fullmatch(latin)
+    if match and latin[:1] in "tT":
+        return Ticket.id == int(match[1])
+    if db.session.execute(select(Ticket.id).where(Ticket.serial == latin).limit(1)).first():
+        return Ticket.serial == latin
     key = normalize(q)
-    if key:
-        escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(Ticket.search_key.like(f"%{escaped}%", escape="\\"))
-    serial = to_latin_digits(q)
-    conditions.append(Ticket.serial == serial)
-    return or_(*conditions)
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    condition = Ticket.search_key.like(f"%{escaped}%", escape="\\")
+    if match:  # a bare number: that ticket, or any text holding the number
+        return or_(Ticket.id == int(match[1]), condition)
+    return condition
 
 
 def filtered(stmt: Select, filters: Mapping, user_id: int | None = None) -> Select:
