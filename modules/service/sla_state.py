@@ -32,7 +32,8 @@ CACHE_COLUMNS = ("sla_policy_id", "first_response_due", "resolution_due",
                  "first_response_breached", "resolution_breached")
 
 # Hook for the customer club: functions ``customer_id -> tier name or ""``. The loyalty module
-# (when built) registers one with ``register_tier_lookup``; nothing here imports it.
+# can register one with ``register_tier_lookup``; otherwise ``customer_tier(customer_id)`` in
+# ``modules.loyalty.services`` is used when it exists. Only while loyalty is active.
 TIER_LOOKUPS: list[Callable[[int], str]] = []
 
 
@@ -42,13 +43,22 @@ def register_tier_lookup(func: Callable[[int], str]) -> None:
         TIER_LOOKUPS.append(func)
 
 
+def _loyalty_services_lookup() -> Callable[[int], str] | None:
+    try:
+        from modules.loyalty import services as loyalty_services
+    except ImportError:  # the club module has no services yet
+        return None
+    return getattr(loyalty_services, "customer_tier", None)
+
+
 def loyalty_tier(customer_id: int) -> str:
-    """The customer's club tier, or "" when loyalty is inactive or has no lookup."""
+    """The customer's club tier, or "" when loyalty is inactive or cannot say."""
     from core.modules import is_active
 
-    if not TIER_LOOKUPS or not is_active("loyalty"):
+    if not is_active("loyalty"):
         return ""
-    for lookup in TIER_LOOKUPS:
+    lookups = TIER_LOOKUPS or [f for f in (_loyalty_services_lookup(),) if f is not None]
+    for lookup in lookups:
         tier = lookup(customer_id)
         if tier:
             return str(tier)
