@@ -7,6 +7,7 @@ temporary folder, one passwd-file user, plaintext login on localhost, no TLS) on
 processes use Debian's unprivileged ``dovenull``/``dovecot`` users (dovecot refuses root).
 """
 
+import grp
 import imaplib
 import os
 import pwd
@@ -50,7 +51,7 @@ state_dir = {dir}/state
 instance_name = peyvand-test-{port}
 listen = 127.0.0.1
 protocols = imap
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_login_user = {login}
@@ -73,18 +74,56 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {ssl_port}
   }}
 }}
 """
 
 
-class ImapServer:
-    """A private dovecot on 127.0.0.1 with one mailbox user (``USER``/``PASSWORD``)."""
+def _self_signed(directory: Path) -> Path:
+    """A certificate for localhost/127.0.0.1 and its key; returns the certificate's path."""
+    import datetime
+    import ipaddress
 
-    def __init__(self):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([
+                x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (directory / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    path = directory / "cert.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+class ImapServer:
+    """A private dovecot on 127.0.0.1 with one mailbox user (``USER``/``PASSWORD``).
+
+    ``tls=True`` adds a self-signed certificate (``cert_path``, for clients to trust):
+    STARTTLS on ``port`` and implicit TLS on ``ssl_port``.
+    """
+
+    def __init__(self, tls: bool = False):
         self.host = "127.0.0.1"
         self.port = _free_port()
+        self.tls = tls
+        self.ssl_port = _free_port() if tls else 0
+        self.cert_path: Path | None = None
         self.user = USER
         self.password = PASSWORD
         self.dir = Path(tempfile.mkdtemp(prefix="peyvand-imap-"))
@@ -94,16 +133,20 @@ class ImapServer:
         login, internal, mail_user = _users()
         group = pwd.getpwnam(mail_user).pw_gid
         internal_group = pwd.getpwnam(internal).pw_gid
-        import grp
-
         self.dir.chmod(0o755)  # the unprivileged dovecot processes must reach their files
         for sub in ("run", "state", "mail"):
             (self.dir / sub).mkdir()
         if os.geteuid() == 0:
             os.chown(self.dir / "mail", pwd.getpwnam(mail_user).pw_uid, group)
         (self.dir / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}\n")
+        ssl = "ssl = no"
+        if self.tls:
+            self.cert_path = _self_signed(self.dir)
+            ssl = (f"ssl = yes\nssl_cert = <{self.cert_path}\n"
+                   f"ssl_key = <{self.dir / 'key.pem'}")
         (self.dir / "dovecot.conf").write_text(CONFIG.format(
-            dir=self.dir, port=self.port, login=login, internal=internal,
+            ssl=ssl, ssl_port=self.ssl_port, dir=self.dir, port=self.port, login=login,
+            internal=internal,
             internal_group=grp.getgrgid(internal_group).gr_name, mail_user=mail_user,
             mail_group=grp.getgrgid(group).gr_name))
         self._process = subprocess.Popen(

@@ -305,3 +305,31 @@ def test_two_pollers_at_once_make_each_ticket_once(app, mailbox, smtp):
     assert counts(app) == (4, 4, 4)
     with app.app_context():
         assert sorted(db.session.execute(select(InboundMail.outcome)).scalars()) == ["new"] * 4
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_tls_mailbox_is_read_and_an_untrusted_certificate_refused(app, runner, smtp, security,
+                                                                  monkeypatch):
+    from core.database import set_setting
+    from modules.service.mail_poll import poll as poll_once
+
+    require_service("dovecot (IMAP server)", imap_server.available(),
+                    "install dovecot-imapd (Debian) so the tests can start a local IMAP server")
+    server = ImapServer(tls=True).start()
+    try:
+        with app.app_context():
+            for key, value in {"host": "localhost", "security": security,
+                               "port": server.ssl_port if security == "ssl" else server.port,
+                               "username": server.user, "password": server.password}.items():
+                set_setting(f"service.mailbox.{key}", value)
+            db.session.commit()
+        server.deliver(customer_mail("امن", "از راه TLS").as_bytes())
+        with app.app_context():
+            refused = poll_once()
+        assert refused.error and "certificate" in refused.error.lower()
+        assert counts(app)[0] == 0
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.cert_path))  # trust the test CA
+        assert "new: 1" in poll(runner)
+        assert counts(app)[0] == 1
+    finally:
+        server.stop()
