@@ -76,3 +76,36 @@ def test_nobody_in_the_team_leaves_the_ticket_unassigned(app, make_user):
     assert _owners(app, [ticket]) == [None]
     with app.app_context():
         assert team_agents(team_id) == []
+
+
+def test_concurrent_assignments_never_pick_the_same_agent(app, team):
+    """Eight assignments at once on PostgreSQL: the locked cursor hands out a strict rotation."""
+    import threading
+    from collections import Counter
+
+    from modules.service.assignment import next_agent
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("row locks need PostgreSQL")
+    picks, errors = [], []
+    barrier = threading.Barrier(8)
+
+    def work():
+        with app.app_context():
+            try:
+                barrier.wait()
+                picks.append(next_agent(team))
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    counts = Counter(picks)
+    assert len(counts) == 3 and sorted(counts.values()) == [2, 3, 3]
