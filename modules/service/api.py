@@ -194,7 +194,8 @@ class TicketItem(MethodView):
                 services.set_priority(ticket, data["priority"], by=current_user)
             if "owner_id" in data or "team_id" in data:
                 services.assign(ticket, user=data.get("owner_id", ticket.owner_id),
-                                team=data.get("team_id"), by=current_user)
+                                team=data.get("team_id"), by=current_user,
+                                clear_team="team_id" in data and data["team_id"] is None)
             if "status" in data:
                 services.change_status(ticket, data["status"], by=current_user)
         except services.TicketError as exc:

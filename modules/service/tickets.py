@@ -197,11 +197,14 @@ def set_priority(ticket: Ticket, priority: str, *, by=None, at: datetime | None 
     _refresh(ticket, at)
 
 
-def assign(ticket: Ticket, *, user=None, team=None, by=None, at: datetime | None = None) -> None:
-    """Give the ticket to an agent and/or a team (by hand)."""
+def assign(ticket: Ticket, *, user=None, team=None, by=None, at: datetime | None = None,
+           clear_team: bool = False) -> None:
+    """Give the ticket to an agent and/or a team (by hand); ``clear_team`` takes the team off."""
     at = at or utcnow()
     new_user = getattr(user, "id", user)
     new_team = getattr(team, "id", team) if team is not None else ticket.team_id
+    if clear_team:
+        new_team = None
     if new_user == ticket.owner_id and new_team == ticket.team_id:
         return
     record_event(ticket, "assign", old=str(ticket.owner_id or ""), new=str(new_user or ""),

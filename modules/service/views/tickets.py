@@ -216,8 +216,9 @@ def ticket_change(ticket_id: int):
     try:
         services.set_priority(ticket, form.priority.data, by=current_user)
         owner, team = form.owner_id.data or None, form.team_id.data or None
-        if owner != ticket.owner_id or (team and team != ticket.team_id):
-            services.assign(ticket, user=owner, team=team, by=current_user)
+        if owner != ticket.owner_id or team != ticket.team_id:
+            services.assign(ticket, user=owner, team=team, clear_team=team is None,
+                            by=current_user)
         services.change_status(ticket, form.status.data, by=current_user)
     except services.TicketError as exc:
         _refused(exc)

@@ -38,6 +38,13 @@ def test_create_patch_reply_and_list(app, client, desk):
     assert patched.status_code == 200, patched.json
     assert (patched.json["owner_id"], patched.json["priority"], patched.json["status"]) == (
         me, "urgent", "open")
+    from tests.modules.service.ticket_helpers import make_team
+
+    team = make_team(app, "Support")
+    teamed = client.patch(f"/api/v1/service/tickets/{tid}", headers=auth, json={"team_id": team})
+    assert (teamed.json["team_id"], teamed.json["owner_id"]) == (team, me)
+    cleared = client.patch(f"/api/v1/service/tickets/{tid}", headers=auth, json={"team_id": None})
+    assert (cleared.json["team_id"], cleared.json["owner_id"]) == (None, me)
     note = client.post(f"/api/v1/service/tickets/{tid}/replies", headers=auth,
                        json={"kind": "internal", "body": "check the line"})
     reply = client.post(f"/api/v1/service/tickets/{tid}/replies", headers=auth,
