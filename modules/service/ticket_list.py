@@ -3,6 +3,7 @@
 import re
 from collections.abc import Mapping
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 
 from core.auth.scope import scoped
@@ -12,6 +13,11 @@ from core.pagination import sort_columns
 from modules.service.models.tickets import DONE, PRIORITIES, STATUSES, TYPES, Ticket
 
 SLA_STATES = ("ok", "warning", "breached", "met")
+SLA_LABELS = {"ok": _l("On time"), "warning": _l("Due soon"), "breached": _l("SLA breached"),
+              "met": _l("SLA met")}
+STATUS_CLASSES = {"new": "primary", "open": "info", "waiting_customer": "warning",
+                  "waiting_third_party": "warning", "resolved": "success", "closed": "secondary"}
+SLA_CLASSES = {"ok": "success", "warning": "warning", "breached": "danger", "met": "secondary"}
 OPEN_ONES = "open_ones"  # every status but resolved and closed
 SORTS = {"created": Ticket.created_at, "updated": Ticket.updated_at, "subject": Ticket.subject}
 DEFAULT_SORT = "-created"

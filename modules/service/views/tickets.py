@@ -22,7 +22,14 @@ from modules.service.views import (
 from modules.service.views.ticket_forms import ChangeForm, MergeForm, ReplyForm, TicketForm
 
 LABELS = {"type": services.TYPE_LABELS, "priority": services.PRIORITY_LABELS,
-          "status": services.STATUS_LABELS, "channel": services.CHANNEL_LABELS}
+          "status": services.STATUS_LABELS, "channel": services.CHANNEL_LABELS,
+          "sla": ticket_list.SLA_LABELS, "status_class": ticket_list.STATUS_CLASSES,
+          "sla_class": ticket_list.SLA_CLASSES}
+
+
+def _plain_labels() -> dict:
+    """The label dicts with translated strings (lazy strings cost a lookup per use)."""
+    return {name: {k: str(v) for k, v in values.items()} for name, values in LABELS.items()}
 
 
 def active_users() -> list[User]:
@@ -53,7 +60,7 @@ def tickets():
     users = active_users()
     return render_template("service/tickets.html", page=page, sort=sort, filters=filters,
                            names=names, users=users, teams=teams(),
-                           categories=categories(False), labels=LABELS,
+                           categories=categories(False), labels=_plain_labels(),
                            sla_states=ticket_list.SLA_STATES,
                            users_by_id={u.id: u for u in users},
                            filtered=any(v for v in filters.values()))
@@ -165,7 +172,8 @@ def ticket_show(ticket_id: int):
     merged_into = db.session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
     return render_template("service/ticket_show.html", ticket=ticket, customer=customer,
                            reply_form=ReplyForm(), change_form=_change_form(ticket),
-                           merge_form=MergeForm(), loose=loose, users=users, labels=LABELS,
+                           merge_form=MergeForm(), loose=loose, users=users,
+                           labels=_plain_labels(),
                            merged_into=merged_into,
                            customer_visible=visible_customer(ticket.customer_id) is not None)
 
