@@ -1,12 +1,14 @@
 """Tickets in the REST API: ``/api/v1/service/tickets``, scoped like the UI (another's → 404)."""
 
 import marshmallow as ma
+from flask import request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
+from core.api.idempotency import HEADER, idempotent
 from core.auth.permissions import require_permission
 from core.auth.scope import get_scoped_or_404, scoped
 from core.customers.models import Customer
@@ -115,6 +117,12 @@ class ReplyOut(ma.Schema):
         for a in m.attachments])
 
 
+def _commit_unless_keyed() -> None:
+    """With an Idempotency-Key, ``@idempotent`` commits the work with the stored response."""
+    if not request.headers.get(HEADER, "").strip():
+        db.session.commit()
+
+
 def _visible_customer(customer_id: int) -> Customer:
     stmt = scoped(select(Customer).where(Customer.id == customer_id,
                                          Customer.anonymised_at.is_(None)),
@@ -148,10 +156,11 @@ class Tickets(MethodView):
         return {"items": page.items, "next": page.next_token}
 
     @require_permission("service.work")
+    @idempotent
     @bp.arguments(TicketIn)
     @bp.response(201, TicketOut)
     def post(self, data):
-        """Open a ticket for a customer the user may see (``body``: the customer's words)."""
+        """Open a ticket for a customer the user may see; honours Idempotency-Key."""
         customer = _visible_customer(data.pop("customer_id"))
         category = None
         if data.get("category_id"):
@@ -165,7 +174,7 @@ class Tickets(MethodView):
             ticket_list.keep_visible(ticket, current_user)
         except services.TicketError as exc:
             _problem({"subject": [str(exc)]})
-        db.session.commit()
+        _commit_unless_keyed()
         return ticket
 
 
@@ -215,16 +224,17 @@ class Replies(MethodView):
                                        .order_by(Message.created_at, Message.id)).scalars())
 
     @require_permission("service.work")
+    @idempotent
     @bp.arguments(ReplyIn)
     @bp.response(201, ReplyOut)
     def post(self, data, ticket_id):
-        """A public reply (sent to the customer) or an internal note."""
+        """A public reply (sent to the customer) or an internal note; honours Idempotency-Key."""
         ticket = get_scoped_or_404(Ticket, ticket_id, "service")
         try:
             message = services.add_message(ticket, data["kind"], data["body"], by=current_user)
         except services.TicketError as exc:
             _problem({"body": [str(exc)]})
-        db.session.commit()
+        _commit_unless_keyed()
         return message
 
 

@@ -91,3 +91,18 @@ def test_inactive_module_answers_404(app, client, desk, monkeypatch):
     real = core.modules.is_active
     monkeypatch.setattr(core.modules, "is_active", lambda name: name != "service" and real(name))
     assert client.get("/api/v1/service/tickets", headers=auth).status_code == 404
+
+
+def test_a_retried_reply_with_the_same_key_is_sent_once(app, client, desk):
+    auth = bearer_for(app, "ali@example.ir")
+    tid = client.post("/api/v1/service/tickets", headers=auth, json={
+        "customer_id": desk["customer"], "subject": "Twice?"}).json["id"]
+    keyed = {**auth, "Idempotency-Key": "reply-1"}
+    first = client.post(f"/api/v1/service/tickets/{tid}/replies", headers=keyed,
+                        json={"body": "Once only"})
+    again = client.post(f"/api/v1/service/tickets/{tid}/replies", headers=keyed,
+                        json={"body": "Once only"})
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    replies = client.get(f"/api/v1/service/tickets/{tid}/replies", headers=auth).json
+    assert [r["body"] for r in replies] == ["Once only"]
