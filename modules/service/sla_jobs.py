@@ -62,8 +62,9 @@ def _load(ids: list[int]):
         .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id))
     for row in rows:
         events[row.ticket_id].append(row)
-    fired = set(db.session.execute(select(EscalationFired.ticket_id, EscalationFired.rule_id)
-                                   .where(EscalationFired.ticket_id.in_(ids))).tuples())
+    fired = {(ticket_id, rule_id) for ticket_id, rule_id in db.session.execute(
+        select(EscalationFired.ticket_id, EscalationFired.rule_id)
+        .where(EscalationFired.ticket_id.in_(ids)))}
     return events, fired
 
 
