@@ -23,7 +23,8 @@ class TicketForm(FlaskForm):
     priority = SelectField(_l("Priority"), choices=_choices(PRIORITY_LABELS), default="normal")
     channel = SelectField(_l("Channel"), choices=_choices(CHANNEL_LABELS), default="phone")
     category_id = SelectField(_l("Category"), coerce=int, default=0)
-    product_name = StringField(_l("Product"), validators=[Length(max=200)])
+    product_name = StringField(_l("Product"), validators=[Length(max=200)],
+                               description=_l("Its name, or its code in the sales catalogue"))
     serial = StringField(_l("Serial number"), validators=[Length(max=80)])
     files = MultipleFileField(_l("Attachments"))
 

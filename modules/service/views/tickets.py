@@ -105,6 +105,20 @@ def uploaded_files(field) -> list[tuple[str, bytes]]:
     return files
 
 
+def _product(text: str) -> dict:
+    """A catalogue code (when sales is active) becomes that product; other text stays a name."""
+    from core.modules import is_active
+
+    text = text.strip()
+    if text and is_active("sales"):
+        from modules.sales.services import product_by_code
+
+        product = product_by_code(text)
+        if product is not None:
+            return {"product_id": product.id, "product_name": product.name}
+    return {"product_name": text}
+
+
 def _new_form() -> TicketForm:
     form = TicketForm()
     form.category_id.choices = [(0, _("No category"))] + [(c.id, c.name)
@@ -136,7 +150,7 @@ def ticket_new():
                     type=form.type.data, priority=form.priority.data,
                     channel=form.channel.data, by=current_user,
                     category=db.session.get(Category, form.category_id.data or 0),
-                    product_name=form.product_name.data or "", serial=form.serial.data or "")
+                    serial=form.serial.data or "", **_product(form.product_name.data or ""))
                 ticket_list.keep_visible(ticket, current_user)
                 first = ticket.messages[0] if ticket.messages else None
                 for name, data in files:

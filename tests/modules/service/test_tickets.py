@@ -205,3 +205,25 @@ def test_pages_in_persian(app, desk):
     assert client.get("/service/tickets/new").status_code == 200
     empty = client.get("/service/tickets?q=zzzz").get_data(as_text=True)
     assert "data-empty-state" in empty
+
+
+def test_a_catalogue_code_becomes_the_product(app, desk):
+    from modules.sales.catalog import create_product
+    from modules.service.models.tickets import Ticket
+
+    with app.test_request_context():
+        product = create_product(code="LAP-01", name="لپ‌تاپ ایسوس", price=1000)
+        db.session.commit()
+        product_id = product.id
+    client = sign_in(app, "ali@example.ir")
+    page = client.get(f"/service/tickets/new?customer={desk['ali_customer']}")
+    for typed in ("LAP-01", "Some old phone"):
+        client.post("/service/tickets/new", data={
+            "csrf_token": csrf_from(page), "customer_id": desk["ali_customer"],
+            "subject": typed, "type": "warranty", "priority": "normal", "channel": "phone",
+            "category_id": 0, "product_name": typed})
+    with app.app_context():
+        coded = db.session.query(Ticket).filter_by(subject="LAP-01").one()
+        free = db.session.query(Ticket).filter_by(subject="Some old phone").one()
+        assert (coded.product_id, coded.product_name) == (product_id, "لپ‌تاپ ایسوس")
+        assert (free.product_id, free.product_name) == (None, "Some old phone")
