@@ -21,7 +21,7 @@ from modules.service.sla_state import ensure_defaults
 from modules.service.tickets import PRIORITY_LABELS
 from modules.service.views import (
     bp,
-    sla_policies,  # noqa: F401 - adds the policy and rule pages
+    sla_policies,  # also adds the policy and rule pages
 )
 from modules.service.views.sla_forms import (
     WEEK,
@@ -32,8 +32,6 @@ from modules.service.views.sla_forms import (
     HolidayImportForm,
     show_spans,
 )
-
-RECOMPUTE_NOTE = "Open tickets follow the change at the next SLA recompute (within minutes)."
 
 
 @bp.route("/sla")
@@ -83,10 +81,10 @@ def _save_calendar(calendar: Calendar | None):
             calendar.is_default = bool(form.is_default.data) or calendar.is_default or False
             db.session.add(calendar)
             db.session.commit()
-            flash(_("Business hours saved.") + " " + _(RECOMPUTE_NOTE), "success")
+            flash(_("Business hours saved.") + " " + sla_policies.recompute_note(), "success")
             return redirect(url_for("service.sla"))
     return render_template("service/sla_calendar.html", form=form, calendar=calendar,
-                           week=WEEK)
+                           week=WEEK, show_spans=show_spans)
 
 
 @bp.route("/sla/calendars/new", methods=["GET", "POST"])

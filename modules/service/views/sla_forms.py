@@ -53,7 +53,7 @@ class CalendarForm(FlaskForm):
     """Name, time zone, and working hours per weekday."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    timezone = SelectField(_l("Time zone"), default="Asia/Tehran")
+    timezone = SelectField(_l("Time zone"), default="Asia/Tehran", render_kw={"dir": "ltr"})
     is_default = BooleanField(_l("Default calendar (for policies that name none)"))
 
     def __init__(self, *args, **kwargs):
@@ -92,7 +92,7 @@ class HolidayImportForm(FlaskForm):
     """A CSV or XLSX file with jalali_date,name for one Jalali year."""
 
     year = DigitsIntegerField(_l("Jalali year"), validators=[DataRequired()])
-    file = FileField(_l("File (CSV or Excel) with the columns jalali_date,name"),
+    file = FileField(_l("File (CSV or XLSX)"),
                      validators=[DataRequired()])
 
     def validate_year(self, field):

@@ -15,7 +15,10 @@ from modules.service.tickets import PRIORITY_LABELS
 from modules.service.views import bp
 from modules.service.views.sla_forms import DeleteForm, PolicyForm, RuleForm
 
-NOTE = "Open tickets follow the change at the next SLA recompute (within minutes)."
+
+def recompute_note() -> str:
+    """Said after a change that moves the targets of open tickets."""
+    return _("Open tickets follow the change at the next SLA recompute (within minutes).")
 
 
 def _priorities(any_label: str) -> list[tuple[str, str]]:
@@ -43,7 +46,7 @@ def _save_policy(policy: SlaPolicy | None):
         form.apply(policy)
         db.session.add(policy)
         db.session.commit()
-        flash(_("SLA policy saved.") + " " + _(NOTE), "success")
+        flash(_("SLA policy saved.") + " " + recompute_note(), "success")
         return redirect(url_for("service.sla"))
     return render_template("service/sla_policy.html", form=form, policy=policy), (
         400 if form.is_submitted() else 200)
@@ -72,7 +75,7 @@ def sla_policy_delete(policy_id: int):
         abort(400)
     db.session.delete(policy)
     db.session.commit()
-    flash(_("SLA policy deleted.") + " " + _(NOTE), "success")
+    flash(_("SLA policy deleted.") + " " + recompute_note(), "success")
     return redirect(url_for("service.sla"))
 
 
