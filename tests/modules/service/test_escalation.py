@@ -142,3 +142,26 @@ def test_the_job_writes_the_cache_without_touching_updated_at(app, make_user):
         ticket = db.session.get(Ticket, ticket_id)
         assert ticket.updated_at == before and ticket.first_response_seconds == 1800
         assert ticket.sla_state == "warning"
+
+
+def test_reassign_to_a_team_gives_the_ticket_to_its_next_agent(app, make_user):
+    from core.auth.models import Team, User
+
+    ticket_id, _boss, agent = setup_ticket(app, make_user)
+    other = make_user("night@example.ir", role="agent", seats=["service"])
+    with app.app_context():
+        team = Team(name="Night shift")
+        db.session.add(team)
+        db.session.flush()
+        db.session.get(User, other).team_id = team.id
+        db.session.add(EscalationRule(name="to the night shift", trigger="first_response_breach",
+                                      action="reassign", target_team_id=team.id))
+        db.session.commit()
+        for _run in range(2):
+            sla_jobs.recompute_open(now=at(2025, 4, 12, 10))
+        ticket = db.session.get(Ticket, ticket_id)
+        assert (ticket.team_id, ticket.owner_id) == (team.id, other)
+        moves = db.session.scalars(select(TicketEvent).where(
+            TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "assign")).all()
+        assert len(moves) == 2  # the team, then its agent in turn; once
+        assert ticket.owner_id != agent
