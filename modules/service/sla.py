@@ -62,6 +62,7 @@ class BusinessCalendar:
         self.hours = normalise_hours(hours)
         self.holidays = frozenset(holidays)
         self._days: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
+        self._totals: dict[date, timedelta] = {}
 
     def _midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(0), tzinfo=self.zone).astimezone(UTC)
@@ -85,6 +86,7 @@ class BusinessCalendar:
         result = tuple(found)
         if len(self._days) > 20000:
             self._days.clear()
+            self._totals.clear()
         self._days[day] = result
         return result
 
@@ -98,19 +100,32 @@ class BusinessCalendar:
         """The local calendar date of ``instant``."""
         return aware(instant).astimezone(self.zone).date()
 
+    def total(self, day: date) -> timedelta:
+        """Business time of the whole local ``day`` (cached)."""
+        found = self._totals.get(day)
+        if found is None:
+            found = sum((b - a for a, b in self.intervals(day)), ZERO)
+            self._totals[day] = found
+        return found
+
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Business time in ``[start, end)``; zero when ``end`` is not after ``start``."""
         start, end = aware(start), aware(end)
         if end <= start or not self.hours:
             return ZERO
+        # a local day's intervals lie between its midnight and the next, so the days strictly
+        # between the first and the last count whole
+        first, last = self.local_date(start), self.local_date(end)
         total = ZERO
-        day, last = self.local_date(start) - ONE_DAY, self.local_date(end) + ONE_DAY
-        while day <= last:
+        for day in (first, last) if first != last else (first,):
             for a, b in self.intervals(day):
                 lo = a if a > start else start
                 hi = b if b < end else end
                 if hi > lo:
                     total += hi - lo
+        day = first + ONE_DAY
+        while day < last:
+            total += self.total(day)
             day += ONE_DAY
         return total
 
@@ -125,9 +140,14 @@ class BusinessCalendar:
         if not self.hours:
             return None
         remaining = amount
-        day = self.local_date(start) - ONE_DAY
+        day = self.local_date(start)
         for _i in range(MAX_DAYS):
-            for a, b in self.intervals(day):
+            whole = self.intervals(day)
+            if whole and whole[0][0] >= start and remaining > self.total(day):
+                remaining -= self.total(day)
+                day += ONE_DAY
+                continue
+            for a, b in whole:
                 if b <= start:
                     continue
                 lo = a if a > start else start

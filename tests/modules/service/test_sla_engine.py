@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from modules.service.sla import BusinessCalendar, clock_segments, measure
 
-ZONES = ("Asia/Tehran", "UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata")
+ZONES = ("Asia/Tehran", "UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata",
+         "Asia/Beirut", "America/Santiago")  # the last two change the clock at midnight
 STATUSES = ("new", "open", "waiting_customer", "waiting_third_party", "resolved", "closed")
 BASE = datetime(2025, 3, 10, tzinfo=UTC)  # around Nowruz and the European DST change
 
@@ -56,6 +57,22 @@ def test_add_then_measure_round_trip_and_monotone(cal, start, d1, d2):
     assert cal.elapsed(start, end) == d1
     if d1 <= d2:
         assert end <= cal.add(start, d2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(calendars(), instants, st.integers(0, 20 * 24 * 3600))
+def test_elapsed_matches_a_plain_sum_over_sorted_disjoint_intervals(cal, start, length):
+    end = start + timedelta(seconds=length)
+    first, last = cal.local_date(start), cal.local_date(end)
+    day, previous_end, plain = first - timedelta(days=2), None, timedelta(0)
+    while day <= last + timedelta(days=2):
+        for a, b in cal.intervals(day):
+            assert a < b and (previous_end is None or previous_end <= a)
+            previous_end = b
+            overlap = min(b, end) - max(a, start)
+            plain += max(overlap, timedelta(0))
+        day += timedelta(days=1)
+    assert cal.elapsed(start, end) == plain
 
 
 def test_a_calendar_without_hours_never_gets_due():
