@@ -111,6 +111,8 @@ def sla_holidays(calendar_id: int, forms: dict | None = None, errors=None):
     """The calendar's holidays of one Jalali year, with import and the fixed holidays."""
     calendar = db.get_or_404(Calendar, calendar_id)
     year = request.args.get("year", type=int) or _current_jalali_year()
+    if not 1300 <= year <= 1500:
+        year = _current_jalali_year()
     first, _end = jalali_month_range(year, 1)
     _start, last = jalali_month_range(year, 12)
     rows = db.session.scalars(select(Holiday).where(

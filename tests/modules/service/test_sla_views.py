@@ -196,5 +196,6 @@ def test_pages_render_in_persian(app, make_user, login):
     text = listing.get_data(as_text=True)
     assert "۱۴۰۴" in text and 'data-holiday="2025-03-21"' in text
     for url in ("/service/sla/policies/new", "/service/sla/rules/new",
-                f"/service/sla/calendars/{calendar_id}", "/service/sla/calendars/new"):
+                f"/service/sla/calendars/{calendar_id}", "/service/sla/calendars/new",
+                f"/service/sla/calendars/{calendar_id}/holidays?year=99999"):
         assert client.get(url).status_code == 200, url
