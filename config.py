@@ -66,6 +66,15 @@ class Config:
     MAIL_FROM = "Peyvand <no-reply@localhost>"
     JOBS_INLINE: bool | None = None  # None: inline exactly when REDIS_URL is not set
 
+    # Customer portal sign-in by one-time code (flask-limiter rate strings)
+    CRM_PORTAL_LIMIT_IP = "10 per 10 minutes"
+    CRM_PORTAL_LIMIT_DESTINATION = "3 per 10 minutes"
+    CRM_PORTAL_LIMIT_CODE = "30 per 10 minutes"
+    # After-sales service: ticket files, the support mailbox
+    SERVICE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    SERVICE_MAIL_MAX_BYTES = 20 * 1024 * 1024
+    SERVICE_MAIL_POLL_SECONDS = 60
+
 
 class TestConfig(Config):
     """A throwaway deployment for one test."""
@@ -95,6 +104,8 @@ ENV_OVERRIDES = {
     "MAIL_FROM": str,
     "RATELIMIT_STORAGE_URI": str,
     "CRM_SETTINGS_JSON": json.loads,
+    "SERVICE_ATTACHMENT_MAX_BYTES": int,
+    "SERVICE_MAIL_POLL_SECONDS": int,
 }
 
 

@@ -41,7 +41,7 @@ class Tag(db.Model):
     name: Mapped[str] = mapped_column(String(80), unique=True)
 
 
-def _trigram_ops_visible(_ddl, _target, bind, **_kw) -> bool:
+def trigram_ops_visible(_ddl, _target, bind, **_kw) -> bool:
     """Whether pg_trgm's operator class is on the search path (always assumed offline)."""
     if bind is None:
         return True
@@ -59,7 +59,7 @@ class Customer(db.Model):
         # in the migration); left out where it is not installed, and on SQLite.
         Index("ix_core_customer_search_key_trgm", "search_key", postgresql_using="gin",
               postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(
-                  dialect="postgresql", callable_=_trigram_ops_visible),
+                  dialect="postgresql", callable_=trigram_ops_visible),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(12), default="person")
