@@ -11,7 +11,7 @@ from collections import defaultdict
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import jobs
@@ -28,6 +28,17 @@ EVERY_SECONDS = 300
 SLA_EVENT_KINDS = ("sla_warning", "sla_breach")
 _COLUMNS = ("id", "priority", "customer_id", "created_at", "status", "updated_at",
             *CACHE_COLUMNS)
+
+
+# Only where the ticket is as it was read: a change made meanwhile refreshed the cache itself
+# (and a ticket resolved meanwhile is no longer visited by the job).
+_table = Ticket.__table__
+_GUARDED_UPDATE = (
+    update(_table)
+    .where(_table.c.id == bindparam("b_id"), _table.c.updated_at == bindparam("b_updated"),
+           _table.c.status == bindparam("b_status"))
+    .values(updated_at=bindparam("b_updated"),
+            **{c: bindparam(c) for c in CACHE_COLUMNS}))
 
 
 def register(app) -> None:
@@ -93,13 +104,14 @@ def recompute_open(now: datetime | None = None, batch: int = BATCH) -> dict:
         for row in rows:
             values, fr, res = compute(row, events[row.id], context, now, presorted=True)
             if changed_columns(row, values):
-                updates.append({"id": row.id, "updated_at": row.updated_at, **values})
+                updates.append({"b_id": row.id, "b_updated": row.updated_at,
+                                "b_status": row.status, **values})
             wanted = _wanted(row, reached(fr, res), events[row.id], fired, rules)
             if wanted:
                 due[row.id] = (row.priority, wanted)
         counts["tickets"] += len(rows)
         if updates:
-            db.session.execute(update(Ticket), updates)
+            db.session.execute(_GUARDED_UPDATE, updates)
             db.session.commit()
             counts["changed"] += len(updates)
         if due:

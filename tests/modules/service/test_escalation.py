@@ -165,3 +165,29 @@ def test_reassign_to_a_team_gives_the_ticket_to_its_next_agent(app, make_user):
             TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "assign")).all()
         assert len(moves) == 2  # the team, then its agent in turn; once
         assert ticket.owner_id != agent
+
+
+def test_a_change_made_while_the_job_computes_is_not_overwritten(app, make_user, monkeypatch):
+    ticket_id, _boss, _agent = setup_ticket(app, make_user)
+    real_compute = sla_jobs.compute
+
+    def resolve_elsewhere():
+        with app.app_context():
+            ticket = db.session.get(Ticket, ticket_id)
+            tickets.change_status(ticket, "resolved", at=at(2025, 4, 12, 8, 20))
+            db.session.commit()
+            db.session.remove()
+
+    def compute_while_resolved(*args, **kwargs):
+        thread = threading.Thread(target=resolve_elsewhere)
+        thread.start()
+        thread.join(30)
+        return real_compute(*args, **kwargs)
+
+    monkeypatch.setattr(sla_jobs, "compute", compute_while_resolved)
+    with app.app_context():
+        sla_jobs.recompute_open(now=at(2025, 4, 12, 8, 30))
+        db.session.expire_all()
+        ticket = db.session.get(Ticket, ticket_id)
+        assert ticket.status == "resolved" and ticket.sla_state == "met"
+        assert ticket.resolution_seconds == 20 * 60
