@@ -88,10 +88,17 @@ for _weekday, _label in WEEK:
         _label, validators=[Optional()], render_kw={"dir": "ltr", "placeholder": "08:00-17:00"}))
 
 
+class YearField(DigitsIntegerField):
+    """A Jalali year, shown without a thousands separator."""
+
+    def show(self, value) -> str:
+        return digits(str(value))
+
+
 class HolidayImportForm(FlaskForm):
     """A CSV or XLSX file with jalali_date,name for one Jalali year."""
 
-    year = DigitsIntegerField(_l("Jalali year"), validators=[DataRequired()])
+    year = YearField(_l("Jalali year"), validators=[DataRequired()])
     file = FileField(_l("File (CSV or XLSX)"),
                      validators=[DataRequired()])
 
@@ -103,7 +110,7 @@ class HolidayImportForm(FlaskForm):
 class FixedHolidaysForm(FlaskForm):
     """Load the fixed solar holidays of a year."""
 
-    year = DigitsIntegerField(_l("Jalali year"), validators=[DataRequired()])
+    year = YearField(_l("Jalali year"), validators=[DataRequired()])
 
     def validate_year(self, field):
         if field.data is not None and not 1300 <= field.data <= 1500:
