@@ -19,6 +19,7 @@ def test_sla_settings_in_persian(app, make_user, browser_page, live_server):
 
     page.click("[data-edit-calendar]")
     page.fill("input[name=day_3]", "۰۸:۰۰-۱۲:۳۰")
+    shot(page, "service-sla-calendar")
     page.click("form[data-calendar-form] button[type=submit]")
     page.wait_for_url(live_server("/service/sla"))
     assert "۰۸:۰۰-۱۲:۳۰" in page.locator("[data-sla-calendars]").inner_text()
@@ -30,6 +31,8 @@ def test_sla_settings_in_persian(app, make_user, browser_page, live_server):
     assert page.locator("[data-holiday]").count() == 10
     shot(page, "service-sla-holidays")
 
+    page.goto(live_server("/service/sla/policies/new"))
+    shot(page, "service-sla-policy")
     page.goto(live_server("/service/sla/rules/new"))
     page.fill("input[name=name]", "خبر به مدیر")
     page.select_option("select[name=trigger]", "resolution_breach")
