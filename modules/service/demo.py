@@ -35,8 +35,11 @@ COUNT = 40
 
 def load_service(ctx) -> None:
     """The demo step (after customers): categories, then tickets while there are none."""
+    from modules.service.demo_kb import load_kb, load_sla
     from modules.service.models.tickets import Category, Ticket
 
+    load_sla(ctx)
+    load_kb(ctx)
     categories = []
     for name, team_name in CATEGORIES:
         category = db.session.execute(select(Category).where(Category.name == name)).scalar()

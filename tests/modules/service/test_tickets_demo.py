@@ -28,3 +28,20 @@ def test_demo_tickets_are_varied_and_loaded_once(app, runner):
     counts = (_count(app, Ticket), _count(app, Message))
     assert runner.invoke(args=["crm", "demo"]).exit_code == 0
     assert (_count(app, Ticket), _count(app, Message)) == counts
+
+
+def test_demo_has_an_sla_calendar_with_holidays_and_a_small_knowledge_base(app, runner):
+    from modules.service.kb import search_articles
+    from modules.service.models.kb import KbArticle
+    from modules.service.models.sla import Calendar, Holiday, SlaPolicy
+
+    assert runner.invoke(args=["crm", "demo"]).exit_code == 0
+    assert runner.invoke(args=["crm", "demo"]).exit_code == 0
+    assert _count(app, Calendar) == 1
+    assert _count(app, SlaPolicy) == 4  # one per priority
+    assert _count(app, Holiday) == 2 * 10  # the fixed solar holidays of this year and the next
+    assert _count(app, KbArticle) == 4
+    with app.app_context():
+        found = search_articles("چاپگر وای فای")
+        assert [a.title_en for a in found] == ["Connecting the printer to Wi-Fi"]
+        assert search_articles("تعویض کالای معیوب") == []  # the internal one is not public
