@@ -2,15 +2,15 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 23:37:17.637626
+Create Date: 2026-11-26 01:50:09.582766
 
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-def _trigram_search_index():
-    """PostgreSQL: pg_trgm and a GIN index so that LIKE '%word%' customer search uses an index.
+def _trigram_index(table, name):
+    """PostgreSQL: pg_trgm and a GIN index so that LIKE '%word%' on ``table.search_key`` uses an index.
 
     Creating the extension needs a privileged role; without it the index is left out and
     search still works (slower). ``crm check`` can say so.
@@ -26,8 +26,8 @@ def _trigram_search_index():
     visible = bind.exec_driver_sql("SELECT 1 FROM pg_opclass WHERE opcname = 'gin_trgm_ops' "
                                    "AND pg_opclass_is_visible(oid)").first()
     if visible:
-        op.create_index('ix_core_customer_search_key_trgm', 'core_customer', ['search_key'],
-                        postgresql_using='gin', postgresql_ops={'search_key': 'gin_trgm_ops'})
+        op.create_index(name, table, ['search_key'], postgresql_using='gin',
+                        postgresql_ops={'search_key': 'gin_trgm_ops'})
 
 
 
@@ -282,6 +282,29 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_product_category')),
     sa.UniqueConstraint('name', name=op.f('uq_sales_product_category_name'))
     )
+    op.create_table('service_calendar',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('timezone', sa.String(length=60), nullable=False),
+    sa.Column('hours', sa.JSON(), nullable=False),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_calendar')),
+    sa.UniqueConstraint('name', name=op.f('uq_service_calendar_name'))
+    )
+    op.create_table('service_kb_category',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name_fa', sa.String(length=120), nullable=False),
+    sa.Column('name_en', sa.String(length=120), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_kb_category'))
+    )
+    op.create_table('service_warranty_term',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('months', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_warranty_term')),
+    sa.UniqueConstraint('product_id', name=op.f('uq_service_warranty_term_product_id'))
+    )
     op.create_table('core_user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -337,6 +360,50 @@ def upgrade():
     with op.batch_alter_table('sales_stage', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_stage_pipeline_id'), ['pipeline_id'], unique=False)
 
+    op.create_table('service_category',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['team_id'], ['core_team.id'], name=op.f('fk_service_category_team_id_core_team'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_category')),
+    sa.UniqueConstraint('name', name=op.f('uq_service_category_name'))
+    )
+    op.create_table('service_holiday',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('calendar_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['calendar_id'], ['service_calendar.id'], name=op.f('fk_service_holiday_calendar_id_service_calendar'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_holiday')),
+    sa.UniqueConstraint('calendar_id', 'day', name=op.f('uq_service_holiday_calendar_id'))
+    )
+    with op.batch_alter_table('service_holiday', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_holiday_calendar_id'), ['calendar_id'], unique=False)
+
+    op.create_table('service_sla_policy',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('priority', sa.String(length=8), nullable=False),
+    sa.Column('customer_tag_id', sa.Integer(), nullable=True),
+    sa.Column('loyalty_tier', sa.String(length=60), nullable=False),
+    sa.Column('first_response_minutes', sa.Integer(), nullable=False),
+    sa.Column('resolution_minutes', sa.Integer(), nullable=False),
+    sa.Column('warn_percent', sa.SmallInteger(), nullable=False),
+    sa.Column('calendar_id', sa.Integer(), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['calendar_id'], ['service_calendar.id'], name=op.f('fk_service_sla_policy_calendar_id_service_calendar'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['customer_tag_id'], ['core_tag.id'], name=op.f('fk_service_sla_policy_customer_tag_id_core_tag'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_sla_policy'))
+    )
+    op.create_table('service_team_cursor',
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('last_user_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['team_id'], ['core_team.id'], name=op.f('fk_service_team_cursor_team_id_core_team'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('team_id', name=op.f('pk_service_team_cursor'))
+    )
     op.create_table('core_api_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -387,7 +454,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_core_customer_national_id'), ['national_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_core_customer_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_core_customer_team_id'), ['team_id'], unique=False)
-    _trigram_search_index()
+    _trigram_index('core_customer', 'ix_core_customer_search_key_trgm')
 
     op.create_table('core_saved_view',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -465,6 +532,52 @@ def upgrade():
     with op.batch_alter_table('sales_target', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_target_user_id'), ['user_id'], unique=False)
 
+    op.create_table('service_escalation_rule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('trigger', sa.String(length=24), nullable=False),
+    sa.Column('action', sa.String(length=16), nullable=False),
+    sa.Column('priority', sa.String(length=8), nullable=False),
+    sa.Column('target_user_id', sa.Integer(), nullable=True),
+    sa.Column('target_team_id', sa.Integer(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['target_team_id'], ['core_team.id'], name=op.f('fk_service_escalation_rule_target_team_id_core_team'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['target_user_id'], ['core_user.id'], name=op.f('fk_service_escalation_rule_target_user_id_core_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_escalation_rule'))
+    )
+    op.create_table('service_kb_article',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=True),
+    sa.Column('title_fa', sa.String(length=250), nullable=False),
+    sa.Column('title_en', sa.String(length=250), nullable=False),
+    sa.Column('body_fa', sa.Text(), nullable=False),
+    sa.Column('body_en', sa.Text(), nullable=False),
+    sa.Column('public', sa.Boolean(), nullable=False),
+    sa.Column('search_key', sa.Text(), nullable=False),
+    sa.Column('views', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['core_user.id'], name=op.f('fk_service_kb_article_author_id_core_user')),
+    sa.ForeignKeyConstraint(['category_id'], ['service_kb_category.id'], name=op.f('fk_service_kb_article_category_id_service_kb_category'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_kb_article'))
+    )
+    with op.batch_alter_table('service_kb_article', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_kb_article_category_id'), ['category_id'], unique=False)
+
+    op.create_table('service_nps_survey',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=160), nullable=False),
+    sa.Column('segment', sa.String(length=60), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('sent_count', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_service_nps_survey_created_by_id_core_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_nps_survey'))
+    )
     op.create_table('core_address',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
@@ -565,6 +678,23 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_core_customer_task_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_core_customer_task_remind_at'), ['remind_at'], unique=False)
 
+    op.create_table('core_portal_code',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=10), nullable=False),
+    sa.Column('destination', sa.String(length=320), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_core_portal_code_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_core_portal_code'))
+    )
+    with op.batch_alter_table('core_portal_code', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_core_portal_code_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_core_portal_code_destination', ['destination', 'created_at'], unique=False)
+
     op.create_table('core_purchase',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('customer_id', sa.Integer(), nullable=False),
@@ -657,6 +787,27 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sales_payment_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_payment_team_id'), ['team_id'], unique=False)
 
+    op.create_table('service_installed_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('product_name', sa.String(length=200), nullable=False),
+    sa.Column('serial', sa.String(length=80), nullable=False),
+    sa.Column('purchased_on', sa.Date(), nullable=True),
+    sa.Column('warranty_until', sa.Date(), nullable=True),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=True),
+    sa.Column('line_id', sa.Integer(), nullable=True),
+    sa.Column('notes', sa.String(length=500), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_service_installed_item_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_installed_item'))
+    )
+    with op.batch_alter_table('service_installed_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_installed_item_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_service_installed_item_invoice', ['invoice_id', 'line_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_installed_item_serial'), ['serial'], unique=False)
+
     op.create_table('sales_deal_activity',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('deal_id', sa.Integer(), nullable=False),
@@ -723,6 +874,67 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sales_quote_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_quote_team_id'), ['team_id'], unique=False)
 
+    op.create_table('service_ticket',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('subject', sa.String(length=250), nullable=False),
+    sa.Column('type', sa.String(length=12), nullable=False),
+    sa.Column('priority', sa.String(length=8), nullable=False),
+    sa.Column('channel', sa.String(length=12), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=True),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=True),
+    sa.Column('product_name', sa.String(length=200), nullable=False),
+    sa.Column('serial', sa.String(length=80), nullable=False),
+    sa.Column('installed_item_id', sa.Integer(), nullable=True),
+    sa.Column('warranty_covered', sa.Boolean(), nullable=True),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('merged_into_id', sa.Integer(), nullable=True),
+    sa.Column('email_thread', sa.String(length=250), nullable=False),
+    sa.Column('reply_to', sa.String(length=200), nullable=False),
+    sa.Column('search_key', sa.Text(), nullable=False),
+    sa.Column('sla_policy_id', sa.Integer(), nullable=True),
+    sa.Column('first_response_due', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('resolution_due', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('first_response_seconds', sa.Integer(), nullable=True),
+    sa.Column('resolution_seconds', sa.Integer(), nullable=True),
+    sa.Column('sla_state', sa.String(length=10), nullable=False),
+    sa.Column('first_response_breached', sa.Boolean(), nullable=False),
+    sa.Column('resolution_breached', sa.Boolean(), nullable=False),
+    sa.Column('first_responded_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reopened', sa.SmallInteger(), nullable=False),
+    sa.Column('public_replies', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['category_id'], ['service_category.id'], name=op.f('fk_service_ticket_category_id_service_category'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_service_ticket_created_by_id_core_user')),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_service_ticket_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['installed_item_id'], ['service_installed_item.id'], name=op.f('fk_service_ticket_installed_item_id_service_installed_item'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['merged_into_id'], ['service_ticket.id'], name=op.f('fk_service_ticket_merged_into_id_service_ticket'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_service_ticket_owner_id_core_user')),
+    sa.ForeignKeyConstraint(['sla_policy_id'], ['service_sla_policy.id'], name=op.f('fk_service_ticket_sla_policy_id_service_sla_policy'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['team_id'], ['core_team.id'], name=op.f('fk_service_ticket_team_id_core_team')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_ticket'))
+    )
+    with op.batch_alter_table('service_ticket', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_ticket_category_id'), ['category_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_ticket_closed_at'), ['closed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_ticket_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_ticket_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_service_ticket_due', ['status', 'resolution_due'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_ticket_first_responded_at'), ['first_responded_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_ticket_merged_into_id'), ['merged_into_id'], unique=False)
+        batch_op.create_index('ix_service_ticket_owner_status', ['owner_id', 'status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_ticket_resolved_at'), ['resolved_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_ticket_serial'), ['serial'], unique=False)
+        batch_op.create_index('ix_service_ticket_status_created', ['status', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_service_ticket_team_status', ['team_id', 'status'], unique=False)
+    _trigram_index('service_ticket', 'ix_service_ticket_search_key_trgm')
+
     op.create_table('sales_order',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('fiscal_year', sa.Integer(), nullable=False),
@@ -780,6 +992,93 @@ def upgrade():
     )
     with op.batch_alter_table('sales_quote_version', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_quote_version_quote_id'), ['quote_id'], unique=False)
+
+    op.create_table('service_escalation_fired',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('rule_id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('fired_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['rule_id'], ['service_escalation_rule.id'], name=op.f('fk_service_escalation_fired_rule_id_service_escalation_rule'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ticket_id'], ['service_ticket.id'], name=op.f('fk_service_escalation_fired_ticket_id_service_ticket'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_escalation_fired')),
+    sa.UniqueConstraint('rule_id', 'ticket_id', name=op.f('uq_service_escalation_fired_rule_id'))
+    )
+    with op.batch_alter_table('service_escalation_fired', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_escalation_fired_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('service_inbound_mail',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.String(length=250), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('sender', sa.String(length=200), nullable=False),
+    sa.Column('outcome', sa.String(length=20), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['ticket_id'], ['service_ticket.id'], name=op.f('fk_service_inbound_mail_ticket_id_service_ticket'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_inbound_mail')),
+    sa.UniqueConstraint('message_id', name=op.f('uq_service_inbound_mail_message_id'))
+    )
+    op.create_table('service_message',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=12), nullable=False),
+    sa.Column('email_message_id', sa.String(length=250), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['core_user.id'], name=op.f('fk_service_message_author_id_core_user')),
+    sa.ForeignKeyConstraint(['ticket_id'], ['service_ticket.id'], name=op.f('fk_service_message_ticket_id_service_ticket'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_message')),
+    sa.UniqueConstraint('email_message_id', name=op.f('uq_service_message_email_message_id'))
+    )
+    with op.batch_alter_table('service_message', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_message_ticket_id'), ['ticket_id'], unique=False)
+
+    op.create_table('service_survey_response',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=4), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=True),
+    sa.Column('survey_id', sa.Integer(), nullable=True),
+    sa.Column('agent_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('category_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('score', sa.SmallInteger(), nullable=True),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('answered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['agent_id'], ['core_user.id'], name=op.f('fk_service_survey_response_agent_id_core_user')),
+    sa.ForeignKeyConstraint(['category_id'], ['service_category.id'], name=op.f('fk_service_survey_response_category_id_service_category'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_service_survey_response_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['survey_id'], ['service_nps_survey.id'], name=op.f('fk_service_survey_response_survey_id_service_nps_survey'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['team_id'], ['core_team.id'], name=op.f('fk_service_survey_response_team_id_core_team')),
+    sa.ForeignKeyConstraint(['ticket_id'], ['service_ticket.id'], name=op.f('fk_service_survey_response_ticket_id_service_ticket'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_survey_response')),
+    sa.UniqueConstraint('ticket_id', name=op.f('uq_service_survey_response_ticket_id')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_service_survey_response_token_hash'))
+    )
+    with op.batch_alter_table('service_survey_response', schema=None) as batch_op:
+        batch_op.create_index('ix_service_survey_kind_answered', ['kind', 'answered_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_survey_response_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_service_survey_response_survey_id'), ['survey_id'], unique=False)
+
+    op.create_table('service_ticket_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('old', sa.String(length=40), nullable=False),
+    sa.Column('new', sa.String(length=40), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['core_user.id'], name=op.f('fk_service_ticket_event_actor_id_core_user')),
+    sa.ForeignKeyConstraint(['ticket_id'], ['service_ticket.id'], name=op.f('fk_service_ticket_event_ticket_id_service_ticket'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_ticket_event'))
+    )
+    with op.batch_alter_table('service_ticket_event', schema=None) as batch_op:
+        batch_op.create_index('ix_service_ticket_event_ticket_at', ['ticket_id', 'at', 'id'], unique=False)
 
     op.create_table('sales_invoice',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -893,6 +1192,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sales_quote_line_product_id'), ['product_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_quote_line_version_id'), ['version_id'], unique=False)
 
+    op.create_table('service_attachment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ticket_id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=True),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.BigInteger(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['message_id'], ['service_message.id'], name=op.f('fk_service_attachment_message_id_service_message'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['ticket_id'], ['service_ticket.id'], name=op.f('fk_service_attachment_ticket_id_service_ticket'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_attachment'))
+    )
+    with op.batch_alter_table('service_attachment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_attachment_ticket_id'), ['ticket_id'], unique=False)
+
     op.create_table('sales_invoice_line',
     sa.Column('invoice_id', sa.Integer(), nullable=False),
     sa.Column('id', sa.Integer(), nullable=False),
@@ -939,6 +1254,7 @@ def upgrade():
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
     op.execute('DROP INDEX IF EXISTS ix_core_customer_search_key_trgm')
+    op.execute('DROP INDEX IF EXISTS ix_service_ticket_search_key_trgm')
     with op.batch_alter_table('sales_payment_allocation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_payment_allocation_payment_id'))
         batch_op.drop_index(batch_op.f('ix_sales_payment_allocation_invoice_id'))
@@ -949,6 +1265,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sales_invoice_line_invoice_id'))
 
     op.drop_table('sales_invoice_line')
+    with op.batch_alter_table('service_attachment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_attachment_ticket_id'))
+
+    op.drop_table('service_attachment')
     with op.batch_alter_table('sales_quote_line', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_quote_line_version_id'))
         batch_op.drop_index(batch_op.f('ix_sales_quote_line_product_id'))
@@ -972,6 +1292,25 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sales_invoice_created_at'))
 
     op.drop_table('sales_invoice')
+    with op.batch_alter_table('service_ticket_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_ticket_event_ticket_at')
+
+    op.drop_table('service_ticket_event')
+    with op.batch_alter_table('service_survey_response', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_survey_response_survey_id'))
+        batch_op.drop_index(batch_op.f('ix_service_survey_response_customer_id'))
+        batch_op.drop_index('ix_service_survey_kind_answered')
+
+    op.drop_table('service_survey_response')
+    with op.batch_alter_table('service_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_message_ticket_id'))
+
+    op.drop_table('service_message')
+    op.drop_table('service_inbound_mail')
+    with op.batch_alter_table('service_escalation_fired', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_escalation_fired_ticket_id'))
+
+    op.drop_table('service_escalation_fired')
     with op.batch_alter_table('sales_quote_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_quote_version_quote_id'))
 
@@ -985,6 +1324,21 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sales_order_created_at'))
 
     op.drop_table('sales_order')
+    with op.batch_alter_table('service_ticket', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_ticket_team_status')
+        batch_op.drop_index('ix_service_ticket_status_created')
+        batch_op.drop_index(batch_op.f('ix_service_ticket_serial'))
+        batch_op.drop_index(batch_op.f('ix_service_ticket_resolved_at'))
+        batch_op.drop_index('ix_service_ticket_owner_status')
+        batch_op.drop_index(batch_op.f('ix_service_ticket_merged_into_id'))
+        batch_op.drop_index(batch_op.f('ix_service_ticket_first_responded_at'))
+        batch_op.drop_index('ix_service_ticket_due')
+        batch_op.drop_index(batch_op.f('ix_service_ticket_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_service_ticket_created_at'))
+        batch_op.drop_index(batch_op.f('ix_service_ticket_closed_at'))
+        batch_op.drop_index(batch_op.f('ix_service_ticket_category_id'))
+
+    op.drop_table('service_ticket')
     with op.batch_alter_table('sales_quote', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_quote_team_id'))
         batch_op.drop_index(batch_op.f('ix_sales_quote_status'))
@@ -1003,6 +1357,12 @@ def downgrade():
         batch_op.drop_index('ix_sales_deal_activity_deal_at')
 
     op.drop_table('sales_deal_activity')
+    with op.batch_alter_table('service_installed_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_installed_item_serial'))
+        batch_op.drop_index('ix_service_installed_item_invoice')
+        batch_op.drop_index(batch_op.f('ix_service_installed_item_customer_id'))
+
+    op.drop_table('service_installed_item')
     with op.batch_alter_table('sales_payment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_payment_team_id'))
         batch_op.drop_index(batch_op.f('ix_sales_payment_status'))
@@ -1031,6 +1391,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_core_purchase_customer_id'))
 
     op.drop_table('core_purchase')
+    with op.batch_alter_table('core_portal_code', schema=None) as batch_op:
+        batch_op.drop_index('ix_core_portal_code_destination')
+        batch_op.drop_index(batch_op.f('ix_core_portal_code_customer_id'))
+
+    op.drop_table('core_portal_code')
     with op.batch_alter_table('core_customer_task', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_customer_task_remind_at'))
         batch_op.drop_index(batch_op.f('ix_core_customer_task_due_at'))
@@ -1062,6 +1427,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_core_address_customer_id'))
 
     op.drop_table('core_address')
+    op.drop_table('service_nps_survey')
+    with op.batch_alter_table('service_kb_article', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_kb_article_category_id'))
+
+    op.drop_table('service_kb_article')
+    op.drop_table('service_escalation_rule')
     with op.batch_alter_table('sales_target', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_target_user_id'))
 
@@ -1096,6 +1467,13 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_core_api_token_user_id'))
 
     op.drop_table('core_api_token')
+    op.drop_table('service_team_cursor')
+    op.drop_table('service_sla_policy')
+    with op.batch_alter_table('service_holiday', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_holiday_calendar_id'))
+
+    op.drop_table('service_holiday')
+    op.drop_table('service_category')
     with op.batch_alter_table('sales_stage', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_stage_pipeline_id'))
 
@@ -1106,6 +1484,9 @@ def downgrade():
 
     op.drop_table('sales_product')
     op.drop_table('core_user')
+    op.drop_table('service_warranty_term')
+    op.drop_table('service_kb_category')
+    op.drop_table('service_calendar')
     op.drop_table('sales_product_category')
     op.drop_table('sales_price_list')
     op.drop_table('sales_pipeline')
