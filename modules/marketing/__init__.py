@@ -34,6 +34,25 @@ MANIFEST = Manifest(
 
 def register(app):
     """Wire the module into the app: views, API, listeners, jobs, CLI."""
-    from modules.marketing import views
+    from modules.marketing import (
+        models,  # noqa: F401 - tables
+        views,
+    )
 
-    app.register_blueprint(views.bp)
+    views.register(app)
+
+    # Each part wires its own API, listeners, jobs, hooks; see the files named here.
+    from importlib import import_module
+
+    for part in PARTS:
+        import_module(f"modules.marketing.{part}").register(app)
+
+
+PARTS = (
+    "segments_api",   # /api/v1/marketing/segments
+    "sending",        # the campaign send job, tracking pixel, signed redirects, unsubscribe
+    "campaigns_api",  # /api/v1/marketing/campaigns
+    "leads_api",      # /api/v1/marketing/leads; lead forms (hosted page, embed snippet)
+    "automations",    # welcome, birthday, occasions, win-back (periodic)
+    "hooks",          # timeline, merge handlers, dashboard widgets, demo data
+)

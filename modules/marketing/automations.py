@@ -1,0 +1,5 @@
+"""Marketing: automations (wired by register)."""
+
+
+def register(app) -> None:
+    pass

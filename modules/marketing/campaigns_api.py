@@ -1,0 +1,5 @@
+"""Marketing: campaigns_api (wired by register)."""
+
+
+def register(app) -> None:
+    pass

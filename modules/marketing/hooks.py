@@ -1,0 +1,5 @@
+"""Marketing: hooks (wired by register)."""
+
+
+def register(app) -> None:
+    pass

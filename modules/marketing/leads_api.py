@@ -1,0 +1,5 @@
+"""Marketing: leads_api (wired by register)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Marketing: segments_api (wired by register)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Marketing: sending (wired by register)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,3 @@
+"""Marketing pages: attribution."""
+
+from modules.marketing.views import bp  # noqa: F401

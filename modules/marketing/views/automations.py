@@ -1,0 +1,3 @@
+"""Marketing pages: automations."""
+
+from modules.marketing.views import bp  # noqa: F401

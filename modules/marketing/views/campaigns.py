@@ -1,0 +1,3 @@
+"""Marketing pages: campaigns."""
+
+from modules.marketing.views import bp  # noqa: F401

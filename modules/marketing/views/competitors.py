@@ -1,0 +1,3 @@
+"""Marketing pages: competitors."""
+
+from modules.marketing.views import bp  # noqa: F401
