@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 01:50:09.582766
+Create Date: 2026-11-26 01:51:41.114732
 
 """
 from alembic import op
@@ -249,6 +249,30 @@ def upgrade():
     sa.Column('last_result', sa.String(length=300), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_core_webhook_endpoint'))
     )
+    op.create_table('marketing_competitor',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=160), nullable=False),
+    sa.Column('website', sa.String(length=300), nullable=False),
+    sa.Column('strengths', sa.Text(), nullable=False),
+    sa.Column('weaknesses', sa.Text(), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_competitor')),
+    sa.UniqueConstraint('name', name=op.f('uq_marketing_competitor_name'))
+    )
+    op.create_table('marketing_scoring_rule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('field', sa.String(length=60), nullable=False),
+    sa.Column('op', sa.String(length=12), nullable=False),
+    sa.Column('value', sa.String(length=200), nullable=False),
+    sa.Column('event', sa.String(length=12), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('max_times', sa.Integer(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_scoring_rule'))
+    )
     op.create_table('sales_number_sequence',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
@@ -323,6 +347,20 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_core_user')),
     sa.UniqueConstraint('email', name=op.f('uq_core_user_email'))
     )
+    op.create_table('marketing_competitor_product',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('competitor_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('price', sa.BigInteger(), nullable=True),
+    sa.Column('our_product_id', sa.Integer(), nullable=True),
+    sa.Column('seen_on', sa.Date(), nullable=True),
+    sa.Column('notes', sa.String(length=500), nullable=False),
+    sa.ForeignKeyConstraint(['competitor_id'], ['marketing_competitor.id'], name=op.f('fk_marketing_competitor_product_competitor_id_marketing_competitor'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_competitor_product'))
+    )
+    with op.batch_alter_table('marketing_competitor_product', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_marketing_competitor_product_competitor_id'), ['competitor_id'], unique=False)
+
     op.create_table('sales_product',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=40), nullable=False),
@@ -483,6 +521,48 @@ def upgrade():
     with op.batch_alter_table('core_seat', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_core_seat_module'), ['module'], unique=False)
 
+    op.create_table('marketing_assignment_rule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('field', sa.String(length=60), nullable=False),
+    sa.Column('value', sa.String(length=200), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['team_id'], ['core_team.id'], name=op.f('fk_marketing_assignment_rule_team_id_core_team'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['core_user.id'], name=op.f('fk_marketing_assignment_rule_user_id_core_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_assignment_rule'))
+    )
+    op.create_table('marketing_market_note',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('competitor_id', sa.Integer(), nullable=True),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['core_user.id'], name=op.f('fk_marketing_market_note_author_id_core_user')),
+    sa.ForeignKeyConstraint(['competitor_id'], ['marketing_competitor.id'], name=op.f('fk_marketing_market_note_competitor_id_marketing_competitor'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_market_note'))
+    )
+    with op.batch_alter_table('marketing_market_note', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_marketing_market_note_competitor_id'), ['competitor_id'], unique=False)
+
+    op.create_table('marketing_segment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=160), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('rules', sa.JSON(), nullable=False),
+    sa.Column('last_count', sa.Integer(), nullable=True),
+    sa.Column('counted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_marketing_segment_created_by_id_core_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_segment')),
+    sa.UniqueConstraint('name', name=op.f('uq_marketing_segment_name'))
+    )
     op.create_table('sales_association_rule',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('antecedent_id', sa.Integer(), nullable=False),
@@ -714,6 +794,71 @@ def upgrade():
         batch_op.create_index('ix_core_purchase_customer_occurred', ['customer_id', 'occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_core_purchase_occurred_at'), ['occurred_at'], unique=False)
 
+    op.create_table('marketing_automation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=160), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('channel', sa.String(length=6), nullable=False),
+    sa.Column('step', sa.SmallInteger(), nullable=False),
+    sa.Column('delay_days', sa.Integer(), nullable=False),
+    sa.Column('occasion_month', sa.SmallInteger(), nullable=True),
+    sa.Column('occasion_day', sa.SmallInteger(), nullable=True),
+    sa.Column('segment_id', sa.Integer(), nullable=True),
+    sa.Column('subject', sa.String(length=250), nullable=False),
+    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('last_run_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['segment_id'], ['marketing_segment.id'], name=op.f('fk_marketing_automation_segment_id_marketing_segment'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_automation'))
+    )
+    op.create_table('marketing_campaign',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=160), nullable=False),
+    sa.Column('channel', sa.String(length=6), nullable=False),
+    sa.Column('segment_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('subject', sa.String(length=250), nullable=False),
+    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('body_html', sa.Text(), nullable=False),
+    sa.Column('ab_test', sa.Boolean(), nullable=False),
+    sa.Column('subject_b', sa.String(length=250), nullable=False),
+    sa.Column('body_text_b', sa.Text(), nullable=False),
+    sa.Column('ab_percent', sa.SmallInteger(), nullable=False),
+    sa.Column('ab_metric', sa.String(length=6), nullable=False),
+    sa.Column('ab_wait_hours', sa.SmallInteger(), nullable=False),
+    sa.Column('ab_winner', sa.String(length=1), nullable=False),
+    sa.Column('scheduled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('quiet_start', sa.SmallInteger(), nullable=True),
+    sa.Column('quiet_end', sa.SmallInteger(), nullable=True),
+    sa.Column('throttle_per_minute', sa.Integer(), nullable=True),
+    sa.Column('cost', sa.BigInteger(), nullable=False),
+    sa.Column('attribution_days', sa.SmallInteger(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('sent_count', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_marketing_campaign_created_by_id_core_user')),
+    sa.ForeignKeyConstraint(['segment_id'], ['marketing_segment.id'], name=op.f('fk_marketing_campaign_segment_id_marketing_segment'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_campaign'))
+    )
+    with op.batch_alter_table('marketing_campaign', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_marketing_campaign_scheduled_at'), ['scheduled_at'], unique=False)
+
+    op.create_table('marketing_segment_member',
+    sa.Column('segment_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('added_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_marketing_segment_member_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['segment_id'], ['marketing_segment.id'], name=op.f('fk_marketing_segment_member_segment_id_marketing_segment'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('segment_id', 'customer_id', name=op.f('pk_marketing_segment_member'))
+    )
+    with op.batch_alter_table('marketing_segment_member', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_marketing_segment_member_customer_id'), ['customer_id'], unique=False)
+
     op.create_table('sales_deal',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
@@ -807,6 +952,78 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_service_installed_item_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_service_installed_item_invoice', ['invoice_id', 'line_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_installed_item_serial'), ['serial'], unique=False)
+
+    op.create_table('marketing_automation_send',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('automation_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.String(length=20), nullable=False),
+    sa.Column('outbox_id', sa.Integer(), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['automation_id'], ['marketing_automation.id'], name=op.f('fk_marketing_automation_send_automation_id_marketing_automation'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_marketing_automation_send_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_automation_send')),
+    sa.UniqueConstraint('automation_id', 'customer_id', 'period', name=op.f('uq_marketing_automation_send_automation_id'))
+    )
+    with op.batch_alter_table('marketing_automation_send', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_marketing_automation_send_automation_id'), ['automation_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_marketing_automation_send_customer_id'), ['customer_id'], unique=False)
+
+    op.create_table('marketing_campaign_link',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('url', sa.String(length=1000), nullable=False),
+    sa.Column('clicks', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['marketing_campaign.id'], name=op.f('fk_marketing_campaign_link_campaign_id_marketing_campaign'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_campaign_link')),
+    sa.UniqueConstraint('campaign_id', 'url', name=op.f('uq_marketing_campaign_link_campaign_id'))
+    )
+    op.create_table('marketing_form',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=160), nullable=False),
+    sa.Column('key', sa.String(length=32), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('intro', sa.Text(), nullable=False),
+    sa.Column('fields', sa.JSON(), nullable=False),
+    sa.Column('consent_text', sa.String(length=300), nullable=False),
+    sa.Column('thanks_message', sa.Text(), nullable=False),
+    sa.Column('allowed_origins', sa.Text(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('submissions', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['marketing_campaign.id'], name=op.f('fk_marketing_form_campaign_id_marketing_campaign'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_form')),
+    sa.UniqueConstraint('key', name=op.f('uq_marketing_form_key'))
+    )
+    op.create_table('marketing_recipient',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('address', sa.String(length=200), nullable=False),
+    sa.Column('variant', sa.String(length=1), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('token', sa.String(length=32), nullable=False),
+    sa.Column('outbox_id', sa.Integer(), nullable=True),
+    sa.Column('error', sa.String(length=300), nullable=False),
+    sa.Column('queued_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('clicked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('bounced_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('unsubscribed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('opens', sa.Integer(), nullable=False),
+    sa.Column('clicks', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['marketing_campaign.id'], name=op.f('fk_marketing_recipient_campaign_id_marketing_campaign'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_marketing_recipient_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_recipient')),
+    sa.UniqueConstraint('campaign_id', 'customer_id', name=op.f('uq_marketing_recipient_campaign_id')),
+    sa.UniqueConstraint('token', name=op.f('uq_marketing_recipient_token'))
+    )
+    with op.batch_alter_table('marketing_recipient', schema=None) as batch_op:
+        batch_op.create_index('ix_marketing_recipient_campaign_status', ['campaign_id', 'status', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_marketing_recipient_customer_id'), ['customer_id'], unique=False)
 
     op.create_table('sales_deal_activity',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -934,6 +1151,67 @@ def upgrade():
         batch_op.create_index('ix_service_ticket_status_created', ['status', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_service_ticket_team_status', ['team_id', 'status'], unique=False)
     _trigram_index('service_ticket', 'ix_service_ticket_search_key_trgm')
+
+    op.create_table('marketing_lead',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('email', sa.String(length=200), nullable=True),
+    sa.Column('mobile', sa.String(length=16), nullable=True),
+    sa.Column('company', sa.String(length=200), nullable=False),
+    sa.Column('job_title', sa.String(length=120), nullable=False),
+    sa.Column('city', sa.String(length=80), nullable=False),
+    sa.Column('source', sa.String(length=12), nullable=False),
+    sa.Column('utm_source', sa.String(length=120), nullable=False),
+    sa.Column('utm_medium', sa.String(length=120), nullable=False),
+    sa.Column('utm_campaign', sa.String(length=120), nullable=False),
+    sa.Column('utm_term', sa.String(length=120), nullable=False),
+    sa.Column('utm_content', sa.String(length=120), nullable=False),
+    sa.Column('form_id', sa.Integer(), nullable=True),
+    sa.Column('campaign_id', sa.Integer(), nullable=True),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=14), nullable=False),
+    sa.Column('consent_email', sa.Boolean(), nullable=False),
+    sa.Column('consent_sms', sa.Boolean(), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('deal_id', sa.Integer(), nullable=True),
+    sa.Column('converted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('custom', sa.JSON(), nullable=False),
+    sa.Column('search_key', sa.Text(), nullable=False),
+    sa.Column('last_activity_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['marketing_campaign.id'], name=op.f('fk_marketing_lead_campaign_id_marketing_campaign'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_marketing_lead_customer_id_core_customer'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['form_id'], ['marketing_form.id'], name=op.f('fk_marketing_lead_form_id_marketing_form'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_marketing_lead_owner_id_core_user')),
+    sa.ForeignKeyConstraint(['team_id'], ['core_team.id'], name=op.f('fk_marketing_lead_team_id_core_team')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_lead'))
+    )
+    with op.batch_alter_table('marketing_lead', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_marketing_lead_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_marketing_lead_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_marketing_lead_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_marketing_lead_email'), ['email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_marketing_lead_mobile'), ['mobile'], unique=False)
+        batch_op.create_index(batch_op.f('ix_marketing_lead_owner_id'), ['owner_id'], unique=False)
+        batch_op.create_index('ix_marketing_lead_status_score', ['status', 'score', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_marketing_lead_team_id'), ['team_id'], unique=False)
+
+    op.create_table('marketing_tracking_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('link_id', sa.Integer(), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['link_id'], ['marketing_campaign_link.id'], name=op.f('fk_marketing_tracking_event_link_id_marketing_campaign_link'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['recipient_id'], ['marketing_recipient.id'], name=op.f('fk_marketing_tracking_event_recipient_id_marketing_recipient'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_tracking_event'))
+    )
+    with op.batch_alter_table('marketing_tracking_event', schema=None) as batch_op:
+        batch_op.create_index('ix_marketing_tracking_recipient', ['recipient_id', 'kind'], unique=False)
 
     op.create_table('sales_order',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1079,6 +1357,37 @@ def upgrade():
     )
     with op.batch_alter_table('service_ticket_event', schema=None) as batch_op:
         batch_op.create_index('ix_service_ticket_event_ticket_at', ['ticket_id', 'at', 'id'], unique=False)
+
+    op.create_table('marketing_form_submission',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('form_id', sa.Integer(), nullable=False),
+    sa.Column('lead_id', sa.Integer(), nullable=True),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('utm', sa.JSON(), nullable=False),
+    sa.Column('page_url', sa.String(length=1000), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['form_id'], ['marketing_form.id'], name=op.f('fk_marketing_form_submission_form_id_marketing_form'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['lead_id'], ['marketing_lead.id'], name=op.f('fk_marketing_form_submission_lead_id_marketing_lead'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_form_submission'))
+    )
+    with op.batch_alter_table('marketing_form_submission', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_marketing_form_submission_form_id'), ['form_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_marketing_form_submission_lead_id'), ['lead_id'], unique=False)
+
+    op.create_table('marketing_lead_activity',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lead_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['core_user.id'], name=op.f('fk_marketing_lead_activity_actor_id_core_user')),
+    sa.ForeignKeyConstraint(['lead_id'], ['marketing_lead.id'], name=op.f('fk_marketing_lead_activity_lead_id_marketing_lead'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_marketing_lead_activity'))
+    )
+    with op.batch_alter_table('marketing_lead_activity', schema=None) as batch_op:
+        batch_op.create_index('ix_marketing_lead_activity_lead_at', ['lead_id', 'at'], unique=False)
 
     op.create_table('sales_invoice',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -1292,6 +1601,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sales_invoice_created_at'))
 
     op.drop_table('sales_invoice')
+    with op.batch_alter_table('marketing_lead_activity', schema=None) as batch_op:
+        batch_op.drop_index('ix_marketing_lead_activity_lead_at')
+
+    op.drop_table('marketing_lead_activity')
+    with op.batch_alter_table('marketing_form_submission', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_marketing_form_submission_lead_id'))
+        batch_op.drop_index(batch_op.f('ix_marketing_form_submission_form_id'))
+
+    op.drop_table('marketing_form_submission')
     with op.batch_alter_table('service_ticket_event', schema=None) as batch_op:
         batch_op.drop_index('ix_service_ticket_event_ticket_at')
 
@@ -1324,6 +1642,21 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sales_order_created_at'))
 
     op.drop_table('sales_order')
+    with op.batch_alter_table('marketing_tracking_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_marketing_tracking_recipient')
+
+    op.drop_table('marketing_tracking_event')
+    with op.batch_alter_table('marketing_lead', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_marketing_lead_team_id'))
+        batch_op.drop_index('ix_marketing_lead_status_score')
+        batch_op.drop_index(batch_op.f('ix_marketing_lead_owner_id'))
+        batch_op.drop_index(batch_op.f('ix_marketing_lead_mobile'))
+        batch_op.drop_index(batch_op.f('ix_marketing_lead_email'))
+        batch_op.drop_index(batch_op.f('ix_marketing_lead_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_marketing_lead_created_at'))
+        batch_op.drop_index(batch_op.f('ix_marketing_lead_campaign_id'))
+
+    op.drop_table('marketing_lead')
     with op.batch_alter_table('service_ticket', schema=None) as batch_op:
         batch_op.drop_index('ix_service_ticket_team_status')
         batch_op.drop_index('ix_service_ticket_status_created')
@@ -1357,6 +1690,18 @@ def downgrade():
         batch_op.drop_index('ix_sales_deal_activity_deal_at')
 
     op.drop_table('sales_deal_activity')
+    with op.batch_alter_table('marketing_recipient', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_marketing_recipient_customer_id'))
+        batch_op.drop_index('ix_marketing_recipient_campaign_status')
+
+    op.drop_table('marketing_recipient')
+    op.drop_table('marketing_form')
+    op.drop_table('marketing_campaign_link')
+    with op.batch_alter_table('marketing_automation_send', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_marketing_automation_send_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_marketing_automation_send_automation_id'))
+
+    op.drop_table('marketing_automation_send')
     with op.batch_alter_table('service_installed_item', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_service_installed_item_serial'))
         batch_op.drop_index('ix_service_installed_item_invoice')
@@ -1385,6 +1730,15 @@ def downgrade():
         batch_op.drop_index('ix_sales_deal_board')
 
     op.drop_table('sales_deal')
+    with op.batch_alter_table('marketing_segment_member', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_marketing_segment_member_customer_id'))
+
+    op.drop_table('marketing_segment_member')
+    with op.batch_alter_table('marketing_campaign', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_marketing_campaign_scheduled_at'))
+
+    op.drop_table('marketing_campaign')
+    op.drop_table('marketing_automation')
     with op.batch_alter_table('core_purchase', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_purchase_occurred_at'))
         batch_op.drop_index('ix_core_purchase_customer_occurred')
@@ -1447,6 +1801,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sales_association_rule_antecedent_id'))
 
     op.drop_table('sales_association_rule')
+    op.drop_table('marketing_segment')
+    with op.batch_alter_table('marketing_market_note', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_marketing_market_note_competitor_id'))
+
+    op.drop_table('marketing_market_note')
+    op.drop_table('marketing_assignment_rule')
     with op.batch_alter_table('core_seat', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_seat_module'))
 
@@ -1483,6 +1843,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_sales_product_active'))
 
     op.drop_table('sales_product')
+    with op.batch_alter_table('marketing_competitor_product', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_marketing_competitor_product_competitor_id'))
+
+    op.drop_table('marketing_competitor_product')
     op.drop_table('core_user')
     op.drop_table('service_warranty_term')
     op.drop_table('service_kb_category')
@@ -1491,6 +1855,8 @@ def downgrade():
     op.drop_table('sales_price_list')
     op.drop_table('sales_pipeline')
     op.drop_table('sales_number_sequence')
+    op.drop_table('marketing_scoring_rule')
+    op.drop_table('marketing_competitor')
     op.drop_table('core_webhook_endpoint')
     op.drop_table('core_team')
     op.drop_table('core_tax_rate')
