@@ -5,6 +5,8 @@ that is missing or empty renders as empty text (or its ``default``), never an er
 customer cannot break a send; a template that does not parse is refused when it is saved.
 """
 
+import re
+
 from jinja2 import ChainableUndefined, TemplateSyntaxError
 from jinja2.filters import do_default
 from jinja2.sandbox import SandboxedEnvironment
@@ -15,8 +17,16 @@ def _default(value, default_value="", boolean=True):
     return do_default(value, default_value, boolean)
 
 
-_env = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
-_html_env = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=True)
+class _Blank(ChainableUndefined):
+    """A missing field: empty text, and so are its attributes, items and method calls."""
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+
+_env = SandboxedEnvironment(undefined=_Blank, autoescape=False)
+_html_env = SandboxedEnvironment(undefined=_Blank, autoescape=True)
+_TAGS = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
 for _e in (_env, _html_env):
     _e.filters["default"] = _e.filters["d"] = _default
 
@@ -57,7 +67,4 @@ def render(template: str, context: dict, *, html: bool = False) -> str:
     try:
         return env.from_string(template or "").render(**context)
     except Exception:  # noqa: BLE001 - a send must never fail on a template
-        try:
-            return env.from_string(template or "").render()
-        except Exception:  # noqa: BLE001
-            return template or ""
+        return _TAGS.sub("", template or "")
