@@ -14,8 +14,8 @@ from modules.sales.models.pipeline import Deal
 from modules.sales.pipeline import PipelineError, create_deal
 
 __all__ = ["PipelineError", "create_deal", "customer_deals", "discount_limit", "price_for",
-           "credited_total", "product_by_code", "products_by_ids", "products_for_choice",
-           "replaced_by"]
+           "category_buyers", "credited_total", "product_by_code", "product_categories",
+           "products_by_ids", "products_for_choice", "replaced_by"]
 
 
 def product_by_code(code: str) -> Product | None:
@@ -48,3 +48,22 @@ def products_for_choice(kind: str | None = "product", limit: int = 1000) -> list
     if kind:
         stmt = stmt.where(Product.kind == kind)
     return list(db.session.execute(stmt).unique().scalars())
+
+
+def product_categories() -> list[tuple[int, str]]:
+    """(id, name) of every product category, by name (for pick lists in other modules)."""
+    from modules.sales.models.catalog import ProductCategory
+
+    return [tuple(row) for row in db.session.execute(
+        select(ProductCategory.id, ProductCategory.name).order_by(ProductCategory.name))]
+
+
+def category_buyers(category_id: int):
+    """A select of the ids of customers with a posted invoice line of a product in the category."""
+    from modules.sales.models.documents import Invoice, InvoiceLine
+
+    return (select(Invoice.customer_id)
+            .join(InvoiceLine, InvoiceLine.invoice_id == Invoice.id)
+            .join(Product, Product.id == InvoiceLine.product_id)
+            .where(Invoice.status == "posted", Invoice.kind == "invoice",
+                   Product.category_id == category_id))

@@ -1,0 +1,149 @@
+"""Segment rules: validate a rule tree and compile it to ONE SQL condition over core_customer.
+
+A tree is ``{"match": "all"|"any", "rules": [leaf | tree, ...]}``; a leaf is
+``{"field": key, "op": op, "value": ...}`` (purchase totals also take ``"days"``). The fields
+live in ``modules.marketing.segment_fields``; other modules add theirs with ``register_field``.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, exists, false, func, not_, or_, select, true
+
+from core.customers.models import ContactPoint, Customer
+from core.database import utcnow
+from core.extensions import db
+from core.messaging.models import OptOut
+from modules.marketing.models.segments import Segment, SegmentMember
+from modules.marketing.segment_fields import Field, RuleError, all_fields, register_field
+
+__all__ = ["RuleError", "Field", "register_field", "validate", "condition", "members_statement",
+           "count", "members", "segment_customer_ids", "empty_rules", "CHANNEL_CONTACT"]
+
+MAX_DEPTH = 4
+MAX_RULES = 60
+# The contact kind that carries each messaging channel.
+CHANNEL_CONTACT = {"email": "email", "sms": "mobile"}
+
+
+def empty_rules() -> dict:
+    """A tree that matches every customer."""
+    return {"match": "all", "rules": []}
+
+
+def validate(tree: Any) -> dict:
+    """The tree with every value normalised (ISO dates, numbers, ids); raises ``RuleError``."""
+    fields = all_fields()
+    counter = [0]
+    return _validate(tree, fields, 1, counter, "")
+
+
+def _validate(tree: Any, fields: dict[str, Field], depth: int, counter: list, where: str) -> dict:
+    if not isinstance(tree, dict):
+        raise RuleError(_("A group of rules must be an object with match and rules."), where)
+    match = tree.get("match", "all")
+    if match not in ("all", "any"):
+        raise RuleError(_("Match must be all or any, not %(value)s.", value=match), where)
+    if depth > MAX_DEPTH:
+        raise RuleError(_("Groups can be nested at most %(n)d deep.", n=MAX_DEPTH), where)
+    rules = tree.get("rules", [])
+    if not isinstance(rules, list):
+        raise RuleError(_("The rules of a group must be a list."), where)
+    out = []
+    for index, rule in enumerate(rules):
+        path = f"{where}{index + 1}" if not where else f"{where}.{index + 1}"
+        counter[0] += 1
+        if counter[0] > MAX_RULES:
+            raise RuleError(_("A segment can have at most %(n)d rules.", n=MAX_RULES), path)
+        if isinstance(rule, dict) and "rules" in rule:
+            out.append(_validate(rule, fields, depth + 1, counter, path))
+        else:
+            out.append(_validate_leaf(rule, fields, path))
+    return {"match": match, "rules": out}
+
+
+def _validate_leaf(rule: Any, fields: dict[str, Field], path: str) -> dict:
+    if not isinstance(rule, dict):
+        raise RuleError(_("A rule must be an object with field, op and value."), path)
+    key = str(rule.get("field") or "")
+    field = fields.get(key)
+    if field is None:
+        raise RuleError(_("There is no field named %(name)s.", name=key or "-"), path)
+    op = str(rule.get("op") or "")
+    if op not in field.ops:
+        raise RuleError(_("%(field)s cannot be used with the operator %(op)s.",
+                          field=field.label, op=op or "-"), path)
+    try:
+        clean = field.parse(op, rule.get("value"), rule)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise RuleError(f"{field.label}: {exc}", path) from None
+    return {"field": key, "op": op, **clean}
+
+
+def condition(tree: dict, now: datetime | None = None):
+    """The SQL condition of a validated tree (an empty group matches everyone)."""
+    now = now or utcnow()
+    fields = all_fields()
+    return _compile(tree, fields, now)
+
+
+def _compile(tree: dict, fields: dict[str, Field], now: datetime):
+    parts = []
+    for rule in tree.get("rules", []):
+        if "rules" in rule:
+            parts.append(_compile(rule, fields, now))
+            continue
+        field = fields.get(rule["field"])
+        # A field that went away (module turned off, custom field deleted) matches nobody.
+        parts.append(field.compile(rule["op"], rule, now) if field else false())
+    if not parts:
+        return true()
+    return and_(*parts) if tree.get("match", "all") == "all" else or_(*parts)
+
+
+def members_statement(segment: Segment, now: datetime | None = None) -> Select:
+    """A select of the ids of the segment's (not anonymised) customers."""
+    stmt = select(Customer.id).where(Customer.anonymised_at.is_(None))
+    if segment.kind == "static":
+        return stmt.where(exists().where(SegmentMember.segment_id == segment.id,
+                                         SegmentMember.customer_id == Customer.id))
+    return stmt.where(condition(segment.rules or empty_rules(), now))
+
+
+def count(segment: Segment, now: datetime | None = None) -> int:
+    """How many customers the segment has now; remembered on the segment (caller commits)."""
+    stmt = select(func.count()).select_from(members_statement(segment, now).subquery())
+    total = db.session.execute(stmt).scalar_one()
+    segment.last_count, segment.counted_at = total, utcnow()
+    return total
+
+
+def consent_condition(channel: str):
+    """Customers who agreed to ``channel`` and have a contact of its kind not opted out."""
+    if channel not in CHANNEL_CONTACT:
+        raise ValueError(f"unknown channel {channel!r}; use email or sms")
+    flag = Customer.consent_email if channel == "email" else Customer.consent_sms
+    reachable = exists().where(
+        ContactPoint.customer_id == Customer.id,
+        ContactPoint.kind == CHANNEL_CONTACT[channel],
+        not_(exists().where(OptOut.channel == channel, OptOut.address == ContactPoint.value)))
+    return and_(flag.is_(True), reachable)
+
+
+def segment_customer_ids(segment: Segment, channel: str | None) -> Select:
+    """Ids of the segment's members who may get ``channel`` ("email"/"sms"; None: everyone).
+
+    A consenting member has the consent flag of the channel on the customer, AND at least one
+    contact of its kind (email / mobile) whose canonical value is NOT in the messaging opt-out
+    list of that channel. One SQL statement; anonymised customers are never members.
+    """
+    stmt = members_statement(segment)
+    return stmt.where(consent_condition(channel)) if channel else stmt
+
+
+def members(segment: Segment, consenting: str | None = None) -> Select:
+    """A select of the member customers (ordered by name), optionally only those consenting."""
+    ids = segment_customer_ids(segment, consenting)
+    return select(Customer).where(Customer.id.in_(ids)).order_by(Customer.display_name,
+                                                                 Customer.id)
