@@ -67,3 +67,44 @@ def category_buyers(category_id: int):
             .join(Product, Product.id == InvoiceLine.product_id)
             .where(Invoice.status == "posted", Invoice.kind == "invoice",
                    Product.category_id == category_id))
+
+
+def won_deals_of_customers(customer_ids, since=None) -> list[dict]:
+    """Won deals of these customers (closed at or after ``since``), as plain dicts.
+
+    Keys: id, customer_id, value (rials), closed_at. For marketing attribution.
+    """
+    ids = sorted({i for i in customer_ids if i is not None})
+    rows = []
+    for start in range(0, len(ids), 500):
+        stmt = select(Deal.id, Deal.customer_id, Deal.value, Deal.closed_at).where(
+            Deal.status == "won", Deal.closed_at.is_not(None),
+            Deal.customer_id.in_(ids[start:start + 500]))
+        if since is not None:
+            stmt = stmt.where(Deal.closed_at >= since)
+        rows += [dict(r._mapping) for r in db.session.execute(stmt)]
+    return sorted(rows, key=lambda r: r["id"])
+
+
+def same_competitor(a: str, b: str) -> bool:
+    """Whether two competitor names are the same once normalised (Persian letters, case,
+    spaces)."""
+    from core.i18n import normalize
+
+    def key(name):
+        return " ".join(normalize(name or "").lower().split())
+
+    return bool(key(a)) and key(a) == key(b)
+
+
+def lost_deals_to(names) -> list[dict]:
+    """Lost deals whose competitor matches one of ``names`` (normalised), newest first.
+
+    Keys: id, title, customer_id, value, closed_at, lost_reason, competitor.
+    """
+    names = [n for n in names if n]
+    stmt = select(Deal.id, Deal.title, Deal.customer_id, Deal.value, Deal.closed_at,
+                  Deal.lost_reason, Deal.competitor).where(
+        Deal.status == "lost", Deal.competitor != "").order_by(Deal.closed_at.desc(), Deal.id)
+    return [dict(r._mapping) for r in db.session.execute(stmt)
+            if any(same_competitor(r.competitor, n) for n in names)]
