@@ -131,7 +131,7 @@ def _in_segment(automation: Automation, ids: list[int]) -> list[int]:
         members = set(db.session.execute(select(SegmentMember.customer_id).where(
             SegmentMember.segment_id == segment.id)).scalars())
     else:
-        members = set(segment_customer_ids(segment, automation.channel))
+        members = set(db.session.execute(segment_customer_ids(segment, None)).scalars())
     return [i for i in ids if i in members]
 
 

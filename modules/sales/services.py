@@ -69,21 +69,21 @@ def category_buyers(category_id: int):
                    Product.category_id == category_id))
 
 
-def won_deals_of_customers(customer_ids, since=None) -> list[dict]:
-    """Won deals of these customers (closed at or after ``since``), as plain dicts.
-
-    Keys: id, customer_id, value (rials), closed_at. For marketing attribution.
+def won_deals_of_customers(customer_ids, since=None, deal_ids=()) -> list[dict]:
+    """Won deals of these customers (closed at or after ``since``) or with these ids, as
+    plain dicts (keys: id, customer_id, value in rials, closed_at). For marketing attribution.
     """
-    ids = sorted({i for i in customer_ids if i is not None})
-    rows = []
-    for start in range(0, len(ids), 500):
-        stmt = select(Deal.id, Deal.customer_id, Deal.value, Deal.closed_at).where(
-            Deal.status == "won", Deal.closed_at.is_not(None),
-            Deal.customer_id.in_(ids[start:start + 500]))
-        if since is not None:
-            stmt = stmt.where(Deal.closed_at >= since)
-        rows += [dict(r._mapping) for r in db.session.execute(stmt)]
-    return sorted(rows, key=lambda r: r["id"])
+    rows = {}
+    for column, values in ((Deal.customer_id, customer_ids), (Deal.id, deal_ids)):
+        ids = sorted({i for i in values if i is not None})
+        for start in range(0, len(ids), 500):
+            stmt = select(Deal.id, Deal.customer_id, Deal.value, Deal.closed_at).where(
+                Deal.status == "won", Deal.closed_at.is_not(None),
+                column.in_(ids[start:start + 500]))
+            if since is not None and column is Deal.customer_id:
+                stmt = stmt.where(Deal.closed_at >= since)
+            rows.update({r.id: dict(r._mapping) for r in db.session.execute(stmt)})
+    return [rows[i] for i in sorted(rows)]
 
 
 def same_competitor(a: str, b: str) -> bool:

@@ -185,3 +185,18 @@ def test_esfand_thirty_birthday_in_a_common_year(app):
         run_all(_tehran(1404, 12, 29))
         assert [s.customer_id for s in _sends(auto)] == [c.id]
         assert date(2026, 3, 20) == jdatetime.date(1404, 12, 29).togregorian()
+
+
+def test_an_automation_with_a_segment_sends_only_to_its_members(app):
+    from modules.marketing.automations import run_all
+    from modules.marketing.models.segments import Segment, SegmentMember
+
+    with app.app_context():
+        inside, _outside = _customer(), _customer("رضا", "09121112222")
+        segment = Segment(name="VIP", kind="static", rules={})
+        db.session.add(segment)
+        db.session.flush()
+        db.session.add(SegmentMember(segment_id=segment.id, customer_id=inside.id))
+        auto = _auto("occasion", occasion_month=9, occasion_day=30, segment_id=segment.id)
+        run_all(_tehran(1404, 9, 30))
+        assert [s.customer_id for s in _sends(auto)] == [inside.id]
