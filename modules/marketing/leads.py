@@ -34,6 +34,11 @@ STATUS_LABELS = {"new": _l("New"), "working": _l("Working"), "qualified": _l("Qu
                  "converted": _l("Converted"), "disqualified": _l("Disqualified")}
 SOURCE_LABELS = {"form": _l("Form"), "import": _l("Import"), "api": _l("API"),
                  "manual": _l("Entered by hand"), "campaign": _l("Campaign")}
+ACTIVITY_LABELS = {"created": _l("Lead created"), "form": _l("Sent a form"),
+                   "open": _l("Opened an email"), "click": _l("Clicked a link"),
+                   "visit": _l("Visited the site"), "note": _l("Note"),
+                   "score": _l("Score changed"), "assigned": _l("Assigned"),
+                   "status": _l("Status changed"), "converted": _l("Converted to a customer")}
 
 
 class LeadError(ValueError):
