@@ -147,3 +147,50 @@ def members(segment: Segment, consenting: str | None = None) -> Select:
     ids = segment_customer_ids(segment, consenting)
     return select(Customer).where(Customer.id.in_(ids)).order_by(Customer.display_name,
                                                                  Customer.id)
+
+
+class SegmentError(ValueError):
+    """A segment that cannot be saved; ``errors`` by field name."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def rule_message(exc: RuleError) -> str:
+    """A rule error with the rule's position ("Rule 2.1: ...")."""
+    return _("Rule %(where)s: %(message)s", where=exc.where, message=exc.message) \
+        if exc.where else exc.message
+
+
+def save(segment: Segment | None, *, name: str, description: str = "", kind: str = "dynamic",
+         rules: Any = None, by_id: int | None = None) -> Segment:
+    """Create (``segment`` None) or update a segment after validating it (caller commits)."""
+    errors: dict[str, str] = {}
+    name = (name or "").strip()
+    clean: dict = {}
+    if not name:
+        errors["name"] = _("Enter a name.")
+    else:
+        taken = select(Segment.id).where(Segment.name == name)
+        if segment is not None and segment.id:
+            taken = taken.where(Segment.id != segment.id)
+        if db.session.execute(taken).first():
+            errors["name"] = _("A segment named %(name)s already exists.", name=name)
+    if kind not in ("dynamic", "static"):
+        errors["kind"] = _("The kind is dynamic or static.")
+    elif kind == "dynamic":
+        try:
+            clean = validate(rules if rules is not None else empty_rules())
+        except RuleError as exc:
+            errors["rules"] = rule_message(exc)
+    if errors:
+        raise SegmentError(errors)
+    if segment is None:
+        segment = Segment(created_by_id=by_id)
+        db.session.add(segment)
+    segment.name, segment.description, segment.kind = name, (description or "").strip(), kind
+    segment.rules = clean
+    db.session.flush()
+    count(segment)
+    return segment
