@@ -16,7 +16,7 @@ from modules.marketing import personalise
 from modules.marketing.models.campaigns import CHANNELS, Campaign
 from modules.marketing.models.segments import Segment
 
-EDITABLE = ("draft", "scheduled", "paused")
+EDITABLE = ("draft", "scheduled")  # a paused send keeps the text its first half got
 TEMPLATE_FIELDS = ("subject", "body_text", "body_html", "subject_b", "body_text_b")
 FIELDS = ("name", "channel", "segment_id", "subject", "body_text", "body_html", "ab_test",
           "subject_b", "body_text_b", "ab_percent", "ab_metric", "ab_wait_hours", "cost",

@@ -156,3 +156,50 @@ def test_agent_reads_but_cannot_create_or_send(app, client, people, login):
                            ).status_code == 403, url
     with app.app_context():
         assert db.session.get(Campaign, cid).status == "draft"
+
+
+def test_schedule_in_jalali_then_start_and_pause_from_the_page(app, client, people, login):
+    import jdatetime
+
+    from core.database import utcnow
+    from core.i18n import to_tehran
+
+    login()
+    page = client.get("/marketing/campaigns/new")
+    client.post("/marketing/campaigns/new", data={**_form(people["segment"], quiet_start="",
+                                                          quiet_end=""),
+                                                  "csrf_token": csrf_from(page)})
+    c = _campaign(app)
+    shown = client.get(f"/marketing/campaigns/{c.id}")
+    token = csrf_from(shown)
+    day = jdatetime.date.fromgregorian(date=to_tehran(utcnow()).date()) + jdatetime.timedelta(3)
+    when = f"{day.year}/{day.month:02d}/{day.day:02d} ۱۰:۳۰".translate(
+        str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    response = client.post(f"/marketing/campaigns/{c.id}/schedule",
+                           data={"when": when, "csrf_token": token})
+    assert response.status_code == 302
+    c = _campaign(app)
+    assert c.status == "scheduled"
+    local = to_tehran(c.scheduled_at)
+    assert (local.hour, local.minute) == (10, 30)
+    assert jdatetime.date.fromgregorian(date=local.date()) == day
+    html = client.get(f"/marketing/campaigns/{c.id}").get_data(as_text=True)
+    assert "data-scheduled-at" in html and "۱۰:۳۰" in html
+    bad = client.post(f"/marketing/campaigns/{c.id}/schedule",
+                      data={"when": "1400/13/40", "csrf_token": token}, follow_redirects=True)
+    assert "alert-danger" in bad.get_data(as_text=True)
+    assert client.post(f"/marketing/campaigns/{c.id}/start",
+                       data={"csrf_token": token}).status_code == 302
+    c = _campaign(app)
+    assert c.status in ("sending", "sent") and c.total == 2
+    with app.app_context():
+        db.session.get(Campaign, c.id).status = "sending"  # the inline job may have finished
+        db.session.commit()
+    progress = client.get(f"/marketing/campaigns/{c.id}/progress").get_data(as_text=True)
+    assert 'hx-trigger="every 2s"' in progress and "data-percent" in progress
+    client.post(f"/marketing/campaigns/{c.id}/pause", data={"csrf_token": token})
+    assert _campaign(app).status == "paused"
+    assert client.get(f"/marketing/campaigns/{c.id}/edit").status_code == 302  # not editable
+    assert client.post(f"/marketing/campaigns/{c.id}/pause",
+                       data={"csrf_token": token}, follow_redirects=True).status_code == 200
+    assert client.post(f"/marketing/campaigns/{c.id}/start", data={}).status_code == 400
