@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import re
 from base64 import b64decode
+from html import unescape
 
 from flask import (
     Blueprint,
@@ -71,7 +72,7 @@ def unsubscribe_url(base: str, token: str) -> str:
 
 def links_of(html: str) -> list[str]:
     """The http(s) links of an HTML text, in order, once each."""
-    return list(dict.fromkeys(m.group(3) for m in HREF.finditer(html or "")))
+    return list(dict.fromkeys(unescape(m.group(3)) for m in HREF.finditer(html or "")))
 
 
 def register_links(campaign: Campaign, html: str) -> dict[str, int]:
@@ -90,7 +91,7 @@ def register_links(campaign: Campaign, html: str) -> dict[str, int]:
 def rewrite(html: str, links: dict[str, int], base: str, token: str) -> str:
     """``html`` with each known link replaced by its signed, counting redirect."""
     def replace(match: re.Match) -> str:
-        link_id = links.get(match.group(3).replace("&amp;", "&")) or links.get(match.group(3))
+        link_id = links.get(unescape(match.group(3)))
         if link_id is None:
             return match.group(0)
         quote = match.group(2)
