@@ -121,6 +121,8 @@ def lead_new():
             for name, message in exc.errors.items():
                 getattr(form, name).errors = [message]
         else:
+            if lead.owner_id is None and lead.team_id is None:  # else "own" scope hides it
+                lead.owner_id, lead.team_id = current_user.id, current_user.team_id
             db.session.commit()
             flash(_("Lead saved."), "success")
             return redirect(url_for("marketing.lead_show", lead_id=lead.id))
