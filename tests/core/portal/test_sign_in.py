@@ -81,7 +81,7 @@ def test_an_unknown_address_gets_the_same_answer_and_nothing_is_sent(app, client
 def test_a_malformed_address_is_refused_with_a_clear_message(app, client):
     response = ask_code(client, "not a number")
     assert response.status_code == 200
-    assert b"is-invalid" in response.data and "0912 345 6789" in response.get_data(as_text=True)
+    assert b"is-invalid" in response.data and "۰۹۱۲ ۳۴۵ ۶۷۸۹" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count(MessageLog.id))) == 0
 

@@ -5,6 +5,7 @@ record scope."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 from flask_login import login_user
 
 from core.extensions import db
@@ -190,7 +191,7 @@ def test_open_tickets_by_age(app, make_user):
         _as("admin@example.ir")
         ages = reports.open_ages(_filters(), now=now)
         assert [count for _label, count in ages] == [1, 2, 1, 1, 1]
-        with app.test_request_context(headers={"Accept-Language": "en"}):
+        with force_locale("en"):
             assert [str(label) for label, _n in ages][0] == "Under a day"
 
 
