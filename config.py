@@ -74,6 +74,8 @@ class Config:
     SERVICE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     SERVICE_MAIL_MAX_BYTES = 20 * 1024 * 1024
     SERVICE_MAIL_POLL_SECONDS = 60
+    # Marketing: public lead forms, per IP (flask-limiter rate string)
+    CRM_MARKETING_FORM_LIMIT = "20 per 10 minutes"
 
 
 class TestConfig(Config):
