@@ -122,6 +122,10 @@ def _parse(f: Field, op: str, value: Any) -> Any:
         return value if isinstance(value, bool) else _flag(str(value))
     if f.type == "month":
         return _int(value, 1, 12)
+    if f.type == "choice" and isinstance(value, list | tuple):  # "is one of" (API)
+        if not value:
+            raise ValueError(_("Choose at least one value."))
+        return [_parse(f, op, v) for v in value]
     text = str(value if value is not None else "").strip()
     if not text:
         raise ValueError(_("Enter a value."))
@@ -147,8 +151,9 @@ def register_field(key: str, label: Any, compile_fn: Callable, *, type: str = "c
     _REGISTERED[key] = (Field(key, label, type, compile_fn, choices, ops, _l("Other")), active)
 
 
-def _as_int(f: Field, op: str, value: Any) -> int:
-    return int(_parse(f, op, value))
+def _as_int(f: Field, op: str, value: Any) -> int | list[int]:
+    parsed = _parse(f, op, value)
+    return [int(v) for v in parsed] if isinstance(parsed, list) else int(parsed)
 
 
 def _kinds():

@@ -102,6 +102,7 @@ CASES = [
     (one("consent_email", "is", False), {"acme"}),
     (one("rfm", "is", "champions"), {"ali"}),
     (one("rfm", "is_not", "champions"), {"sara", "acme", "reza"}),
+    (one("rfm", "is", ["champions", "at_risk"]), {"ali", "sara"}),
     (one("clv", "gte", "۱۰۰۰۰۰۰"), {"ali"}),
     (one("monetary", "between", ["1000000", "3000000"]), {"sara"}),
     (one("purchase_total", "gte", "9000000"), {"ali"}),
