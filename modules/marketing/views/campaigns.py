@@ -1,23 +1,30 @@
 """Marketing pages: campaigns (list, edit, preview, test send, schedule, progress, stats)."""
 
-from importlib import import_module
-
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.auth.permissions import require_permission
-from core.customers.models import Customer
 from core.extensions import db
 from core.i18n import normalize
 from core.pagination import request_page, sort_columns
-from modules.marketing import personalise
-from modules.marketing.models.campaigns import CHANNELS, STATUSES, Campaign, Recipient
-from modules.marketing.models.segments import Segment, SegmentMember
+from modules.marketing import engine
+from modules.marketing.models.campaigns import CHANNELS, STATUSES, Campaign
+from modules.marketing.models.segments import Segment
 from modules.marketing.sms_length import sms_length
 from modules.marketing.views import bp
+from modules.marketing.views.campaign_content import preview, progress, sample_customer, stats
 from modules.marketing.views.campaign_forms import (
     EDITABLE,
     CampaignError,
@@ -28,6 +35,8 @@ from modules.marketing.views.campaign_forms import (
     save_campaign,
 )
 
+PREVIEW_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; "
+               "frame-ancestors 'self'")
 SORTS = {"created": Campaign.created_at, "name": Campaign.name}
 ACTIONS = {"start": _l("Sending started."), "pause": _l("Sending paused."),
            "resume": _l("Sending resumed."), "cancel": _l("Campaign cancelled.")}
@@ -39,55 +48,8 @@ def _marketing_nav() -> dict:
     return {"marketing_has": lambda endpoint: endpoint in current_app.view_functions}
 
 
-def _engine():
-    """The sending engine (modules.marketing.engine); 503 while it is not installed."""
-    try:
-        return import_module("modules.marketing.engine")
-    except ImportError:
-        abort(503)
-
-
-def progress(campaign: Campaign) -> dict:
-    """Totals of the campaign's recipients: the engine's view, or counted here without it."""
-    try:
-        return import_module("modules.marketing.engine").progress(campaign)
-    except ImportError:
-        rows = dict(db.session.execute(select(Recipient.status, func.count())
-                                       .where(Recipient.campaign_id == campaign.id)
-                                       .group_by(Recipient.status)).all())
-        total = sum(rows.values())
-        done = total - rows.get("pending", 0) - rows.get("queued", 0)
-        return {"total": total, "sent": rows.get("sent", 0) + rows.get("delivered", 0),
-                "failed": rows.get("failed", 0) + rows.get("bounced", 0),
-                "suppressed": rows.get("suppressed", 0) + rows.get("skipped", 0),
-                "pending": total - done, "percent": round(100 * done / total) if total else 0}
-
-
-def _stats(campaign: Campaign) -> dict | None:
-    try:
-        return import_module("modules.marketing.engine").stats(campaign)
-    except ImportError:
-        return None
-
-
 def _campaign_or_404(campaign_id: int) -> Campaign:
     return db.session.get(Campaign, campaign_id) or abort(404)
-
-
-def sample_customer(campaign: Campaign) -> Customer | None:
-    """A customer of the campaign's segment to preview with (any customer without one)."""
-    segment = db.session.get(Segment, campaign.segment_id) if campaign.segment_id else None
-    if segment is not None:
-        try:
-            members = import_module("modules.marketing.segments").members
-            return db.session.execute(members(segment).limit(1)).scalar()
-        except (ImportError, AttributeError):
-            if segment.kind == "static":
-                return db.session.execute(
-                    select(Customer).join(SegmentMember, SegmentMember.customer_id == Customer.id)
-                    .where(SegmentMember.segment_id == segment.id).limit(1)).scalar()
-    return db.session.execute(select(Customer).where(Customer.anonymised_at.is_(None))
-                              .order_by(Customer.id).limit(1)).scalar()
 
 
 @bp.route("/campaigns", endpoint="campaigns")
@@ -178,7 +140,7 @@ def campaign(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     return render_template("marketing/campaign.html", campaign=campaign,
                            segment=db.session.get(Segment, campaign.segment_id or 0),
-                           progress=progress(campaign), stats=_stats(campaign),
+                           progress=progress(campaign), stats=stats(campaign),
                            test_form=TestSendForm(), schedule_form=ScheduleForm(),
                            length=sms_length(campaign.body_text), editable=EDITABLE,
                            quiet=(clock(campaign.quiet_start), clock(campaign.quiet_end)))
@@ -200,14 +162,22 @@ def campaign_preview(campaign_id: int):
     campaign = _campaign_or_404(campaign_id)
     variant = "b" if request.args.get("variant") == "b" and campaign.ab_test else "a"
     customer = sample_customer(campaign)
-    context = personalise.context_for(customer)
-    subject = campaign.subject_b if variant == "b" and campaign.subject_b else campaign.subject
-    text = campaign.body_text_b if variant == "b" and campaign.body_text_b else campaign.body_text
-    text = personalise.render(text, context)
-    html = personalise.render(campaign.body_html, context, html=True) if campaign.body_html else ""
+    shown = preview(campaign, variant, customer)
     return render_template("marketing/campaign_preview.html", campaign=campaign,
-                           customer=customer, variant=variant, length=sms_length(text),
-                           subject=personalise.render(subject, context), text=text, html=html)
+                           customer=customer, variant=variant,
+                           length=sms_length(shown["text"]), **shown)
+
+
+@bp.route("/campaigns/<int:campaign_id>/preview/email")
+@require_permission("marketing.view")
+def campaign_preview_email(campaign_id: int):
+    """The email's HTML alone, for the preview frame (its inline styles need their own CSP)."""
+    campaign = _campaign_or_404(campaign_id)
+    variant = "b" if request.args.get("variant") == "b" and campaign.ab_test else "a"
+    response = make_response(preview(campaign, variant, sample_customer(campaign))["html"])
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
 
 
 @bp.route("/campaigns/<int:campaign_id>/test", methods=["POST"])
@@ -218,7 +188,7 @@ def campaign_test(campaign_id: int):
     form = TestSendForm()
     if form.validate_on_submit():
         try:
-            _engine().test_send(campaign, form.address.data.strip(), by=current_user)
+            engine.test_send(campaign, form.address.data.strip(), by=current_user)
         except ValueError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
@@ -241,7 +211,7 @@ def campaign_schedule(campaign_id: int):
             flash(error, "danger")
         return redirect(url_for("marketing.campaign", campaign_id=campaign.id))
     try:
-        _engine().schedule(campaign, form.when.data)
+        engine.schedule(campaign, form.when.data)
     except ValueError as exc:
         db.session.rollback()
         flash(str(exc), "danger")
@@ -257,7 +227,6 @@ def campaign_schedule(campaign_id: int):
 def campaign_action(campaign_id: int, action: str):
     """Start now, pause, resume or cancel the sending."""
     campaign = _campaign_or_404(campaign_id)
-    engine = _engine()
     try:
         if action == "start":
             engine.start(campaign, by=current_user)

@@ -1,5 +1,6 @@
 """Campaign pages: list, form validation, SMS counter, preview, permissions, actions."""
 
+import html as html_lib
 import re
 
 import pytest
@@ -118,7 +119,14 @@ def test_sms_counter_on_the_form_and_the_preview(app, client, people, login):
     assert "<strong data-remaining>۶۳</strong>" in counter
     assert 'src="/static/js/sms-counter.js' in edit
     preview = client.get(f"/marketing/campaigns/{c.id}/preview").get_data(as_text=True)
-    assert 'data-sms-server-count data-parts="2" data-remaining="63"' in preview
+    sent = re.search(r"data-preview-text>(.*?)</p>", preview, re.S)[1].replace("<br>", "\n")
+    assert sent.startswith(text) and "/marketing/t/s/" in sent  # with the opt-out link
+    from modules.marketing.sms_length import sms_length
+
+    real = sms_length(html_lib.unescape(sent))
+    assert real.parts == 3  # the link pushes it from two parts to three
+    assert f'data-sms-server-count data-parts="{real.parts}" data-remaining="{real.remaining}"' \
+        in preview
     shown = client.get(f"/marketing/campaigns/{c.id}").get_data(as_text=True)
     assert 'data-parts="2"' in shown
 
@@ -133,7 +141,11 @@ def test_preview_fills_fields_for_a_sample_member(app, client, people, login):
     html = client.get(f"/marketing/campaigns/{c.id}/preview").get_data(as_text=True)
     assert re.search(r"data-preview-subject>سلام (سارا|علی)<", html)
     assert re.search(r"data-preview-text>سلام (سارا|علی)، حراج!", html)
-    assert "srcdoc=" in html and "&lt;b&gt;عزیز" in html
+    frame = client.get(f"/marketing/campaigns/{c.id}/preview/email")
+    assert "frame-ancestors 'self'" in frame.headers["Content-Security-Policy"]
+    assert frame.headers["X-Frame-Options"] == "SAMEORIGIN"
+    email = frame.get_data(as_text=True)
+    assert re.search(r"(سارا|علی) <b>عزیز</b>", email) and 'dir="rtl"' in email
 
 
 def test_agent_reads_but_cannot_create_or_send(app, client, people, login):
