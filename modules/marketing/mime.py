@@ -1,6 +1,6 @@
 """The message one recipient gets: personalised text and HTML, tracking, unsubscribe headers."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import render_template
 from flask_babel import force_locale
@@ -21,6 +21,24 @@ class Content:
     base: str
     links: dict
     language: str
+    compiled: dict = field(default_factory=dict)
+
+    def render(self, template: str, context: dict, html: bool = False) -> str:
+        """``personalise.render`` with the template compiled once per send pass."""
+        key = (template, html)
+        if key not in self.compiled:
+            env = personalise._html_env if html else personalise._env  # noqa: SLF001
+            try:
+                self.compiled[key] = env.from_string(template or "")
+            except Exception:  # noqa: BLE001 - the fallback below handles it
+                self.compiled[key] = None
+        compiled = self.compiled[key]
+        if compiled is not None:
+            try:
+                return compiled.render(**context)
+            except Exception:  # noqa: BLE001, S110 - fall back to the forgiving render
+                pass
+        return personalise.render(template, context, html=html)
 
 
 def prepare(campaign: Campaign, base: str | None = None) -> Content:
@@ -49,9 +67,9 @@ def email_parts(content: Content, context: dict, variant: str, token: str | None
                 ) -> tuple[str, str, str, dict]:
     """(subject, text, html, headers) of one campaign email; no token: a test send."""
     subject, text, html = texts(content.campaign, variant)
-    subject = personalise.render(subject, context)
-    text = personalise.render(text, context)
-    body = Markup(personalise.render(html, context, html=True)) if html else _paragraphs(text)
+    subject = content.render(subject, context)
+    text = content.render(text, context)
+    body = Markup(content.render(html, context, html=True)) if html else _paragraphs(text)
     headers, unsubscribe, pixel = {}, None, None
     if token:
         body = Markup(tracking.rewrite(str(body), content.links, content.base, token))
@@ -79,7 +97,7 @@ def _unsubscribe_line(language: str) -> str:
 def sms_text(content: Content, context: dict, variant: str, token: str | None) -> str:
     """The personalised SMS with its opt-out link."""
     _subject, text, _html = texts(content.campaign, variant)
-    text = personalise.render(text, context)
+    text = content.render(text, context)
     if token:
         from flask_babel import gettext as _
 
