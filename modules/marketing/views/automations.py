@@ -127,7 +127,7 @@ def _save(automation: Automation | None, kind: str):
         form.delay_days.data = 90 if kind == "winback" else 0
     if request.method == "GET" and automation is not None:
         form.segment_id.data = str(automation.segment_id or "")
-        form.preset.data = f"{automation.occasion_month}-{automation.occasion_day}"
+        form.preset.data = ""  # the month and day fields show the date
     if request.method == "POST" and form.preset.data and kind == "occasion":
         month, _sep, day = form.preset.data.partition("-")
         form.occasion_month.data, form.occasion_day.data = int(month), int(day)

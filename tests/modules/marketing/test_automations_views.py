@@ -91,3 +91,27 @@ def test_winback_needs_days_and_email_needs_a_subject(app, client, make_user, lo
     assert "at most every 90 days" in page
     fa = client.get("/marketing/automations/new?kind=welcome")
     assert fa.status_code == 200
+
+
+def test_every_kind_in_persian(app, client, make_user, login):
+    from modules.marketing.models.automations import KINDS, Automation
+
+    make_user(seats=["marketing"], locale="fa")
+    with app.app_context():
+        db.session.add_all([
+            Automation(name="خوش‌آمد", kind="welcome", delay_days=2, step=1, body_text="x"),
+            Automation(name="تولد", kind="birthday", body_text="x", active=True),
+            Automation(name="سالگرد", kind="anniversary", body_text="x"),
+            Automation(name="نوروز", kind="occasion", occasion_month=1, occasion_day=1,
+                       body_text="x"),
+            Automation(name="بازگشت", kind="winback", delay_days=90, body_text="x")])
+        db.session.commit()
+    login()
+    page = client.get("/marketing/automations").get_data(as_text=True)
+    assert "۱ فروردین" in page and "۹۰" in page and page.count("data-automation=") == 5
+    for kind in KINDS:
+        form = client.get(f"/marketing/automations/new?kind={kind}")
+        assert form.status_code == 200 and f'data-automation-form="{kind}"' in form.get_data(True)
+    assert client.get("/marketing/automations/new?kind=nope").status_code == 404
+    assert client.get("/marketing/automations/1/edit").status_code == 200
+    assert client.get("/marketing/automations/2/log").status_code == 200
