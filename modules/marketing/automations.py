@@ -26,6 +26,7 @@ from modules.marketing.models.automations import Automation, AutomationSend
 
 EVERY_SECONDS = 3600
 WELCOME_CATCH_UP_DAYS = 3  # a welcome still goes if the job was down this long
+COMMIT_EVERY = 200
 WINBACK_SEGMENT = "at_risk"  # core.analytics.rfm.SEGMENTS key
 KIND_LABELS = {"welcome": _l("Welcome series"), "birthday": _l("Birthday"),
                "anniversary": _l("Anniversary"), "occasion": _l("Occasion"),
@@ -150,7 +151,7 @@ def run_automation(automation: Automation, now: datetime | None = None) -> int:
     done = set(db.session.execute(select(AutomationSend.customer_id).where(
         AutomationSend.automation_id == automation.id,
         AutomationSend.period == period)).scalars())
-    sent = 0
+    sent = claimed = 0
     for customer_id in candidate_ids(automation, now):
         if customer_id in done:
             continue
@@ -161,6 +162,9 @@ def run_automation(automation: Automation, now: datetime | None = None) -> int:
         row = _claim(automation, customer_id, period, now)
         if row is not None:
             sent += _send(automation, customer, address, row)
+            claimed += 1
+            if claimed % COMMIT_EVERY == 0:  # rows and their messages commit together
+                db.session.commit()
     automation.last_run_at = now
     db.session.commit()
     return sent

@@ -188,3 +188,20 @@ def test_demo_step_is_idempotent(app, make_user):
             Recipient.opened_at.is_not(None))).scalar_one() == 3
         load_marketing(DemoContext())
         assert counts() == first
+
+
+def test_crm_demo_loads_marketing_once(app, runner):
+    from modules.marketing.models.campaigns import Campaign, Recipient
+    from modules.marketing.models.competitors import Competitor
+
+    assert runner.invoke(args=["crm", "demo"]).exit_code == 0
+    with app.app_context():
+        counts = [db.session.execute(select(func.count()).select_from(m)).scalar_one()
+                  for m in (Campaign, Recipient, Competitor)]
+        assert counts[0] >= 1 and counts[1] > 0 and counts[2] >= 2
+        names = db.session.execute(select(Campaign.name)).scalars().all()
+        assert names.count("جشنواره نوروزی") == 1
+    assert runner.invoke(args=["crm", "demo"]).exit_code == 0
+    with app.app_context():
+        assert [db.session.execute(select(func.count()).select_from(m)).scalar_one()
+                for m in (Campaign, Recipient, Competitor)] == counts
