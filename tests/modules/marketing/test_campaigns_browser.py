@@ -47,6 +47,9 @@ def test_create_test_send_and_schedule_in_persian(app, make_user, browser_page, 
         page.fill("input[name=name]", "حراج پاییزه")
         page.select_option("select[name=segment_id]", label="مشتریان وفادار")
         page.fill("input[name=subject]", "سلام {{ first_name }}")
+        assert page.locator("textarea[name=body_text_b]").is_hidden()  # A/B is off
+        page.select_option("select[name=channel]", "sms")
+        assert page.locator("input[name=subject]").is_hidden()
         counter = page.locator('[data-sms-counter="body_text"]')
         page.fill("textarea[name=body_text]", "س" * 70)
         assert counter.locator("[data-parts]").inner_text() == "۱"
@@ -56,6 +59,8 @@ def test_create_test_send_and_schedule_in_persian(app, make_user, browser_page, 
         page.fill("textarea[name=body_text]", "Hello {{ first_name }}")
         assert counter.locator("[data-parts]").inner_text() == "۱"
         assert "160" in counter.locator("[data-encoding]").inner_text()
+        page.select_option("select[name=channel]", "email")
+        assert page.locator("input[name=subject]").is_visible() and counter.is_hidden()
         page.fill("textarea[name=body_text]", "سلام {{ first_name }}، حراج پاییزه شروع شد!")
         page.fill("input[name=cost]", "۲٬۵۰۰٬۰۰۰")
         shot(page, "marketing-campaign-form")
