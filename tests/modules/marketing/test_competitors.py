@@ -121,3 +121,22 @@ def test_lost_deals_need_sales_and_writes_need_manage(app, client, make_user, lo
     assert page.status_code == 200 and b"data-product-form" not in page.data
     assert client.post(f"/marketing/competitors/{cid}/delete",
                        data={"csrf_token": csrf_from(page)}).status_code == 403
+
+
+def test_pages_in_persian(app, client, make_user, login):
+    from modules.marketing.competitors import add_note, add_product, save_competitor
+
+    make_user(seats=["marketing", "sales"], locale="fa")
+    _lost_deals(app)
+    with app.app_context():
+        comp = save_competitor(None, name="ديجي كالا", strengths="ارسال سریع\nتنوع")
+        add_product(comp, name="لپ‌تاپ", price=285_000_000)
+        add_note("افزایش قیمت", "پنج درصد", comp)
+        db.session.commit()
+        cid = comp.id
+    login()
+    listing = client.get("/marketing/competitors").get_data(as_text=True)
+    assert re.search(r"data-lost>۱<", listing)
+    page = client.get(f"/marketing/competitors/{cid}").get_data(as_text=True)
+    assert "۲۸۵٬۰۰۰٬۰۰۰" in page and "ارسال سریع<br>تنوع" in page and "افزایش قیمت" in page
+    assert 'data-deal="' in page
