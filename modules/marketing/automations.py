@@ -200,7 +200,7 @@ def _send(automation: Automation, customer, address: str, row: AutomationSend) -
                     text=text, customer_key=ckey, key=key)
             else:
                 message = messaging.send_sms(address, text, customer_key=ckey, key=key)
-    except Exception:  # noqa: BLE001 - one bad address must not stop the run
+    except ValueError:  # a malformed stored address: logged as failed, the run goes on
         row.status = "failed"
         return 0
     if message is None:

@@ -200,3 +200,25 @@ def test_an_automation_with_a_segment_sends_only_to_its_members(app):
         auto = _auto("occasion", occasion_month=9, occasion_day=30, segment_id=segment.id)
         run_all(_tehran(1404, 9, 30))
         assert [s.customer_id for s in _sends(auto)] == [inside.id]
+
+
+def test_a_send_claimed_by_a_concurrent_run_is_not_sent_again(app, monkeypatch):
+    from modules.marketing import automations
+    from modules.marketing.models.automations import AutomationSend
+
+    with app.app_context():
+        c = _customer()
+        auto = _auto("occasion", occasion_month=1, occasion_day=1)
+        real = automations.candidate_ids
+
+        def racing(automation, now):
+            ids = real(automation, now)
+            # another worker claims it after this run read what was already sent
+            db.session.execute(AutomationSend.__table__.insert().values(
+                automation_id=automation.id, customer_id=c.id, period="1405",
+                status="sent", sent_at=now))
+            return ids
+
+        monkeypatch.setattr(automations, "candidate_ids", racing)
+        assert automations.run_automation(auto, _tehran(1405, 1, 1)) == 0
+        assert len(_sends(auto)) == 1 and _outbox() == []
