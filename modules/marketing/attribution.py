@@ -51,14 +51,22 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def campaign_leads(campaign: Campaign) -> list[Lead]:
+def utm_index() -> dict[str, list[Lead]]:
+    """Leads without a campaign, by their normalised ``utm_campaign``."""
+    index: dict[str, list[Lead]] = {}
+    for lead in db.session.execute(select(Lead).where(
+            Lead.campaign_id.is_(None), Lead.utm_campaign != "")).scalars():
+        index.setdefault(_key(lead.utm_campaign), []).append(lead)
+    return index
+
+
+def campaign_leads(campaign: Campaign, index: dict[str, list[Lead]] | None = None
+                   ) -> list[Lead]:
     """The campaign's leads: by ``campaign_id``, else by ``utm_campaign`` = its name."""
-    key = _key(campaign.name)
+    index = utm_index() if index is None else index
     direct = list(db.session.execute(select(Lead).where(Lead.campaign_id == campaign.id))
                   .scalars())
-    utm = db.session.execute(select(Lead).where(
-        Lead.campaign_id.is_(None), Lead.utm_campaign != "")).scalars()
-    return direct + [lead for lead in utm if key and _key(lead.utm_campaign) == key]
+    return direct + index.get(_key(campaign.name), []) if _key(campaign.name) else direct
 
 
 def _tracking(ids: list[int]) -> dict[int, tuple[int, int, int]]:
@@ -105,10 +113,11 @@ def attribution(campaigns: list[Campaign], *, with_sales: bool | None = None) ->
 
         with_sales = is_active("sales")
     tracking = _tracking([c.id for c in campaigns])
+    index = utm_index() if campaigns else {}
     rows = []
     for campaign in campaigns:
         reach, opens, clicks = tracking.get(campaign.id, (0, 0, 0))
-        leads = campaign_leads(campaign)
+        leads = campaign_leads(campaign, index)
         row = Row(campaign, cost=campaign.cost or 0, reach=reach, opens=opens, clicks=clicks,
                   leads=len(leads))
         if with_sales:
