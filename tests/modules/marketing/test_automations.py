@@ -222,3 +222,18 @@ def test_a_send_claimed_by_a_concurrent_run_is_not_sent_again(app, monkeypatch):
         monkeypatch.setattr(automations, "candidate_ids", racing)
         assert automations.run_automation(auto, _tehran(1405, 1, 1)) == 0
         assert len(_sends(auto)) == 1 and _outbox() == []
+
+
+def test_the_hourly_job_is_registered_and_idle_while_unlicensed(app, monkeypatch):
+    import core.modules
+    from core.jobs import periodic_jobs
+    from modules.marketing.automations import run_automations_job
+
+    assert periodic_jobs()["marketing.automations"].path == \
+        "modules.marketing.automations:run_automations_job"
+    with app.app_context():
+        _customer()
+        auto = _auto("winback", delay_days=30)
+        assert run_automations_job() == {auto.id: 0}
+        monkeypatch.setattr(core.modules, "is_active", lambda name: name != "marketing")
+        assert run_automations_job() is None
