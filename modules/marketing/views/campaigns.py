@@ -188,13 +188,17 @@ def campaign_test(campaign_id: int):
     form = TestSendForm()
     if form.validate_on_submit():
         try:
-            engine.test_send(campaign, form.address.data.strip(), by=current_user)
+            sent = engine.test_send(campaign, form.address.data.strip(), by=current_user)
         except ValueError as exc:
             db.session.rollback()
             flash(str(exc), "danger")
         else:
             db.session.commit()
-            flash(_("Test sent to %(address)s.", address=form.address.data.strip()), "success")
+            if sent:
+                flash(_("Test sent to %(address)s.", address=form.address.data.strip()),
+                      "success")
+            else:
+                flash(_("Not sent: that address has opted out or cannot be used."), "warning")
     else:
         flash(_("Write the address to send the test to."), "danger")
     return redirect(url_for("marketing.campaign", campaign_id=campaign.id))

@@ -61,3 +61,21 @@ def test_pages_in_english(app, client, people, login):  # noqa: F811
     assert "Quiet hours from" in form and 'value="22:00"' in form
     with app.app_context():
         assert db.session.scalar(select(Campaign.channel)) == "sms"
+
+
+def test_test_send_to_an_opted_out_or_bad_number_says_so(app, client, people,  # noqa: F811
+                                                         login):
+    from core.messaging import opt_out
+
+    with app.app_context():
+        opt_out("sms", "+989121112233")
+        db.session.commit()
+    login()
+    cid = _sms_campaign(client, people["segment"])
+    token = csrf_from(client.get(f"/marketing/campaigns/{cid}"))
+    opted = client.post(f"/marketing/campaigns/{cid}/test", follow_redirects=True,
+                        data={"address": "09121112233", "csrf_token": token})
+    assert "alert-warning" in opted.get_data(as_text=True)
+    bad = client.post(f"/marketing/campaigns/{cid}/test", follow_redirects=True,
+                      data={"address": "نه", "csrf_token": token})
+    assert "alert-danger" in bad.get_data(as_text=True)
