@@ -147,8 +147,12 @@ def _save(automation: Automation | None, kind: str):
         db.session.commit()
         flash(_("Automation saved."), "success")
         return redirect(url_for("marketing.automations"))
+    from modules.marketing.sms_length import sms_length
+
+    parts = sms_length(form.body_text.data or "").parts if form.body_text.data else 0
     return render_template("marketing/automation_form.html", form=form, kind=kind,
-                           automation=automation, label=KIND_LABELS[kind], help=HELP[kind])
+                           automation=automation, label=KIND_LABELS[kind], help=HELP[kind],
+                           sms_parts=parts)
 
 
 @bp.route("/automations/new", methods=["GET", "POST"])

@@ -113,5 +113,6 @@ def test_every_kind_in_persian(app, client, make_user, login):
         form = client.get(f"/marketing/automations/new?kind={kind}")
         assert form.status_code == 200 and f'data-automation-form="{kind}"' in form.get_data(True)
     assert client.get("/marketing/automations/new?kind=nope").status_code == 404
-    assert client.get("/marketing/automations/1/edit").status_code == 200
+    edit = client.get("/marketing/automations/1/edit").get_data(as_text=True)
+    assert 'data-sms-parts="1"' in edit
     assert client.get("/marketing/automations/2/log").status_code == 200
