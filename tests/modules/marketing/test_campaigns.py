@@ -197,6 +197,8 @@ def test_schedule_in_jalali_then_start_and_pause_from_the_page(app, client, peop
     assert jdatetime.date.fromgregorian(date=local.date()) == day
     html = client.get(f"/marketing/campaigns/{c.id}").get_data(as_text=True)
     assert "data-scheduled-at" in html and "۱۰:۳۰" in html
+    when_input = re.search(r'<input[^>]*name="when"[^>]*>', html)[0]
+    assert "۱۰:۳۰" in when_input  # the schedule form shows the time it holds
     bad = client.post(f"/marketing/campaigns/{c.id}/schedule",
                       data={"when": "1400/13/40", "csrf_token": token}, follow_redirects=True)
     assert "alert-danger" in bad.get_data(as_text=True)
