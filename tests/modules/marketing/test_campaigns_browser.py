@@ -102,3 +102,38 @@ def test_create_test_send_and_schedule_in_persian(app, make_user, browser_page, 
         assert_clean(page)
     finally:
         smtp.stop()
+
+
+def test_progress_updates_live_while_sending(app, make_user, browser_page, live_server):
+    from sqlalchemy import update
+
+    from modules.marketing import engine
+    from modules.marketing.models.campaigns import Recipient
+
+    make_user("admin@example.ir", role="admin", seats=["marketing"], locale="fa")
+    smtp = SmtpServer().start()
+    try:
+        _seed(app, smtp)
+        with app.app_context():
+            segment = db.session.scalar(select(Segment))
+            campaign = Campaign(name="در حال ارسال", channel="email", segment_id=segment.id,
+                                subject="سلام", body_text="متن")
+            db.session.add(campaign)
+            db.session.flush()
+            engine.start(campaign, dispatch=False)  # recipients chosen, nothing sent yet
+            db.session.commit()
+            cid = campaign.id
+        page = browser_page
+        sign_in(page, live_server, "admin@example.ir")
+        page.goto(live_server(f"/marketing/campaigns/{cid}"))
+        assert page.locator("[data-campaign-progress] [data-percent]").get_attribute(
+            "data-percent") == "0"
+        with app.app_context():
+            db.session.execute(update(Recipient).where(Recipient.campaign_id == cid)
+                               .values(status="sent"))
+            db.session.commit()
+        page.wait_for_selector('[data-campaign-progress] [data-percent="100"]')
+        assert "۱۰۰" in page.locator("[data-campaign-progress]").inner_text()
+        assert_clean(page)
+    finally:
+        smtp.stop()
