@@ -210,3 +210,24 @@ def test_registered_fields_appear_only_while_active(app, data):
     finally:
         from modules.marketing import segment_fields
         segment_fields._REGISTERED.pop("loyalty_tier")
+
+
+def test_bought_from_a_product_category_uses_posted_sales_invoices(app, data):
+    from modules.sales.models.catalog import ProductCategory
+    from tests.modules.sales.document_helpers import make_product
+    from tests.modules.sales.test_rules import add_invoices
+
+    with app.app_context():
+        laptops = ProductCategory(name="لپ‌تاپ")
+        db.session.add(laptops)
+        db.session.commit()
+        category = laptops.id
+    laptop = make_product(app, code="LAP", category_id=category)
+    mouse = make_product(app, code="MOU", name="ماوس")
+    add_invoices(app, data["ali"], [[laptop, mouse]])
+    add_invoices(app, data["sara"], [[mouse]])
+    add_invoices(app, data["acme"], [[laptop]], status="draft")  # not posted: not bought
+    assert ids_of(one("product_category", "has", str(category)), app) == {data["ali"]}
+    assert ids_of(one("product_category", "has", "لپ‌تاپ"), app) == {data["ali"]}
+    assert ids_of(one("product_category", "has_not", str(category)), app) == {
+        data["sara"], data["acme"], data["reza"]}
