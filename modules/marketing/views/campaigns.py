@@ -141,7 +141,8 @@ def campaign(campaign_id: int):
     return render_template("marketing/campaign.html", campaign=campaign,
                            segment=db.session.get(Segment, campaign.segment_id or 0),
                            progress=progress(campaign), stats=stats(campaign),
-                           test_form=TestSendForm(), schedule_form=ScheduleForm(when=campaign.scheduled_at),
+                           test_form=TestSendForm(),
+                           schedule_form=ScheduleForm(when=campaign.scheduled_at),
                            length=sms_length(campaign.body_text), editable=EDITABLE,
                            quiet=(clock(campaign.quiet_start), clock(campaign.quiet_end)))
 
