@@ -47,7 +47,8 @@ def _leaf(form: MultiDict, path: str, fields: dict[str, Field]) -> dict:
     key = form.get(f"field-{path}", "")
     field = fields.get(key)
     op = form.get(f"op-{path}", "")
-    value = form.get(f"value-{path}", "")
+    chosen = form.getlist(f"value-{path}")
+    value = chosen if len(chosen) > 1 else (chosen[0] if chosen else "")  # "is one of"
     if field is not None and op not in field.ops:  # the field changed: start it afresh
         op, value = field.ops[0], ""
     leaf = {"field": key, "op": op, "value": value}

@@ -133,3 +133,26 @@ def test_viewers_cannot_change_segments(app, client, make_user, login, data):  #
     client = login("agent@example.ir")
     assert client.get("/marketing/segments").status_code == 200
     assert client.get("/marketing/segments/new").status_code == 403
+
+
+def test_a_list_value_from_the_api_survives_the_builder(app, client, make_user, login,
+                                                        data):  # noqa: F811
+    client = _admin(make_user, login)
+    with app.app_context():
+        seg = Segment(name="rfm", kind="dynamic", rules={"match": "all", "rules": [
+            {"field": "rfm", "op": "is", "value": ["champions", "at_risk"]}]})
+        db.session.add(seg)
+        db.session.commit()
+        sid = seg.id
+    edit = client.get(f"/marketing/segments/{sid}/edit")
+    html = edit.data.decode()
+    assert "multiple" in html and 'value="champions" selected' in html
+    assert 'value="at_risk" selected' in html and 'value="loyal" selected' not in html
+    form = {"csrf_token": csrf_from(edit), "name": "rfm", "n": ["r", "r-0"], "match-r": "all",
+            "kind-r-0": "rule", "field-r-0": "rfm", "op-r-0": "is",
+            "value-r-0": ["champions", "at_risk"]}
+    assert client.post(f"/marketing/segments/{sid}/edit", data=form).status_code == 302
+    with app.app_context():
+        assert db.session.get(Segment, sid).rules["rules"][0]["value"] == [
+            "champions", "at_risk"]
+        assert db.session.get(Segment, sid).last_count == 2
