@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, exists, false, func, not_, or_, select, true
+from sqlalchemy import Select, and_, exists, false, func, inspect, not_, or_, select, true
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.customers.models import ContactPoint, Customer
 from core.database import utcnow
@@ -115,7 +116,13 @@ def count(segment: Segment, now: datetime | None = None) -> int:
     """How many customers the segment has now; remembered on the segment (caller commits)."""
     stmt = select(func.count()).select_from(members_statement(segment, now).subquery())
     total = db.session.execute(stmt).scalar_one()
-    segment.last_count, segment.counted_at = total, utcnow()
+    stamp = utcnow()
+    if inspect(segment).persistent:  # a cached figure, not an edit: no audit entry, same
+        table = Segment.__table__   # updated_at
+        db.session.execute(table.update().where(table.c.id == segment.id).values(
+            last_count=total, counted_at=stamp, updated_at=table.c.updated_at))
+    set_committed_value(segment, "last_count", total)
+    set_committed_value(segment, "counted_at", stamp)
     return total
 
 

@@ -231,3 +231,20 @@ def test_bought_from_a_product_category_uses_posted_sales_invoices(app, data):
     assert ids_of(one("product_category", "has", "لپ‌تاپ"), app) == {data["ali"]}
     assert ids_of(one("product_category", "has_not", str(category)), app) == {
         data["sara"], data["acme"], data["reza"]}
+
+
+def test_counting_is_remembered_without_an_audit_entry(app, data):
+    from core.audit import AuditLog
+
+    with app.app_context():
+        seg = Segment(name="all", kind="dynamic", rules=segments.empty_rules())
+        db.session.add(seg)
+        db.session.commit()
+        before = db.session.execute(db.select(db.func.count(AuditLog.id))).scalar()
+        changed_at = seg.updated_at
+        assert segments.count(seg) == 4
+        db.session.commit()
+        db.session.expire_all()
+        assert seg.last_count == 4 and seg.counted_at is not None
+        assert seg.updated_at == changed_at
+        assert db.session.execute(db.select(db.func.count(AuditLog.id))).scalar() == before
