@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +23,7 @@ from modules.service.models.sla import DEFAULT_HOURS, Calendar, SlaPolicy
 from modules.service.models.tickets import TicketEvent
 from modules.service.sla import BusinessCalendar, Measure, aware, clock_segments, measure
 
-DEFAULT_CALENDAR = "Tehran office"
+DEFAULT_CALENDAR = _l("Tehran office")  # named in the deployment language when created
 # priority -> (first response, resolution) in business minutes
 DEFAULT_TARGETS = {"urgent": (60, 480), "high": (240, 960), "normal": (480, 2400),
                    "low": (960, 4800)}
@@ -71,14 +73,15 @@ def ensure_defaults() -> Calendar:
     if calendar is None:
         calendar = db.session.scalar(select(Calendar).order_by(Calendar.id).limit(1))
     if calendar is None:
+        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "fa")):
+            name = str(DEFAULT_CALENDAR)
         try:
             with db.session.begin_nested():
-                calendar = Calendar(name=DEFAULT_CALENDAR, timezone="Asia/Tehran",
+                calendar = Calendar(name=name, timezone="Asia/Tehran",
                                     hours=dict(DEFAULT_HOURS), is_default=True)
                 db.session.add(calendar)
         except IntegrityError:  # created at the same time by another transaction
-            calendar = db.session.scalar(select(Calendar).where(
-                Calendar.name == DEFAULT_CALENDAR))
+            calendar = db.session.scalar(select(Calendar).where(Calendar.name == name))
     if db.session.scalar(select(SlaPolicy.id).limit(1)) is None:
         for position, (priority, (first, resolution)) in enumerate(DEFAULT_TARGETS.items()):
             db.session.add(SlaPolicy(

@@ -60,9 +60,7 @@ class CampaignForm(FlaskForm):
     channel = SelectField(_l("Channel"), choices=[("email", _l("Email")), ("sms", _l("SMS"))])
     segment_id = SelectField(_l("Segment"), coerce=_segment_id, validate_choice=False)
     subject = StringField(_l("Subject"), validators=[Length(max=250)])
-    body_text = TextAreaField(_l("Text"), render_kw={"rows": 6, "data-sms-count": True},
-                              description=_l("Fields such as {{ first_name }} or "
-                                             "{{ city|default(\"your city\") }} are filled in."))
+    body_text = TextAreaField(_l("Text"), render_kw={"rows": 6, "data-sms-count": True})
     body_html = TextAreaField(_l("HTML (optional)"), render_kw={"rows": 6, "dir": "ltr"})
     ab_test = BooleanField(_l("A/B test a second version"))
     subject_b = StringField(_l("Subject B"), validators=[Length(max=250)])

@@ -213,7 +213,7 @@ class RuleForm(FlaskForm):
     trigger = SelectField(_l("When"))
     priority = SelectField(_l("Only tickets of priority"), default="")
     action = SelectField(_l("Then"))
-    target_user_id = SelectField(_l("Person"), default="")
+    target_user_id = SelectField(_l("Colleague"), default="")
     target_team_id = SelectField(_l("Team"), default="")
     active = BooleanField(_l("Active"), default=True)
 

@@ -145,7 +145,7 @@ def test_modules_outside_the_license_are_not_active(app, clock, deployment_id, i
     assert state.kind == "subscription"
     assert state.seats_for("sales") == 5 and state.seats_for("marketing") == 0
     assert "not licensed" in state.module_refusal("marketing")
-    response = admin.get("/marketing/")
+    response = admin.get("/marketing/campaigns")
     assert response.status_code == 403 and b'data-error="not-licensed"' in response.data
     assert admin.get("/sales/", follow_redirects=True).status_code == 200
 
@@ -163,12 +163,12 @@ def test_a_license_installed_by_one_worker_is_seen_by_another(app, clock, deploy
     page = worker.get("/auth/login")
     worker.post("/auth/login", data={"email": "w@example.ir", "password": "correct horse battery",
                                      "csrf_token": csrf_from(page)})
-    assert worker.get("/marketing/").status_code == 200  # trial: everything
+    assert worker.get("/marketing/campaigns").status_code == 200  # trial: everything
     assert state_of(other).kind == "trial"
 
     install(license_text(deployment_id, {"sales": 5}))  # through the first app
     assert state_of(other).kind == "subscription"
-    assert worker.get("/marketing/").status_code == 403
+    assert worker.get("/marketing/campaigns").status_code == 403
     with other.app_context():
         from core.extensions import db
 

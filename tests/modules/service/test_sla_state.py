@@ -41,7 +41,7 @@ def test_defaults_are_created_lazily_once(app):
         t = tickets.create_ticket(customer=c, subject="x", priority="urgent",
                                   at=at(2025, 4, 12, 9))
         calendar = db.session.scalar(select(Calendar))
-        assert calendar.name == "Tehran office" and calendar.timezone == "Asia/Tehran"
+        assert calendar.name == "دفتر تهران" and calendar.timezone == "Asia/Tehran"
         assert db.session.scalar(select(db.func.count(SlaPolicy.id))) == 4
         urgent = db.session.get(SlaPolicy, t.sla_policy_id)
         assert (urgent.priority, urgent.first_response_minutes) == ("urgent", 60)
