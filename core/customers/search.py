@@ -75,6 +75,32 @@ def text_condition(query: str):
     return or_(like, *_exact_matches(query))
 
 
+def visible_customers() -> Select:
+    """Ids of the customers the current user may see (record scope, not anonymised)."""
+    return scoped(select(Customer.id).where(Customer.anonymised_at.is_(None)), Customer,
+                  "customers")
+
+
+def visible_customer(customer_id: int | None) -> Customer | None:
+    """The customer if the current user may see it (record scope, not anonymised), else None."""
+    if not customer_id:
+        return None
+    stmt = scoped(select(Customer).where(Customer.id == customer_id,
+                                         Customer.anonymised_at.is_(None)),
+                  Customer, "customers")
+    return db.session.execute(stmt).scalar()
+
+
+def customer_choices(query: str, limit: int = 20) -> list[Customer]:
+    """Visible customers matching ``query`` by name, contact or code, for a picker."""
+    condition = text_condition(query)
+    if condition is None:
+        return []
+    stmt = scoped(select(Customer).where(condition, Customer.anonymised_at.is_(None)),
+                  Customer, "customers").order_by(Customer.display_name).limit(limit)
+    return list(db.session.execute(stmt).unique().scalars())
+
+
 # ---- filters from a query string -----------------------------------------------------------
 
 def _filter_date(text: str) -> date:

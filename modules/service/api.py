@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from core.api.idempotency import HEADER, idempotent
 from core.auth.permissions import require_permission
-from core.auth.scope import get_scoped_or_404, scoped
+from core.auth.scope import get_scoped_or_404
 from core.customers.models import Customer
+from core.customers.search import visible_customer
 from core.extensions import db
 from core.pagination import keyset_page
 from modules.service import ticket_list
@@ -124,10 +125,7 @@ def _commit_unless_keyed() -> None:
 
 
 def _visible_customer(customer_id: int) -> Customer:
-    stmt = scoped(select(Customer).where(Customer.id == customer_id,
-                                         Customer.anonymised_at.is_(None)),
-                  Customer, "customers")
-    customer = db.session.execute(stmt).scalar()
+    customer = visible_customer(customer_id)
     if customer is None:
         _problem({"customer_id": [_("Choose the customer.")]})
     return customer

@@ -6,9 +6,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from core.auth.permissions import require_permission
-from core.auth.scope import get_scoped_or_404, scoped
-from core.customers.models import Customer
-from core.customers.search import text_condition
+from core.auth.scope import get_scoped_or_404
+from core.customers.search import customer_choices, visible_customer
 from core.extensions import db
 from core.pagination import request_page
 from modules.sales import board as queries
@@ -69,28 +68,13 @@ def call_today():
                            stale_days=queries.stale_days())
 
 
-def _visible_customer(customer_id: int | None) -> Customer | None:
-    """The customer if the user may see it (customer record scope), else None."""
-    if not customer_id:
-        return None
-    stmt = scoped(select(Customer).where(Customer.id == customer_id,
-                                         Customer.anonymised_at.is_(None)),
-                  Customer, "customers")
-    return db.session.execute(stmt).scalar()
-
-
 @bp.route("/deals/customer-options")
 @require_permission("sales.view")
 def customer_options():
     """<option>s of the customers the user may see that match ``q`` (for the deal form)."""
     query = request.args.get("customer_q", "")
-    condition = text_condition(query)
-    found = []
-    if condition is not None:
-        stmt = scoped(select(Customer).where(condition, Customer.anonymised_at.is_(None)),
-                      Customer, "customers").order_by(Customer.display_name).limit(20)
-        found = list(db.session.execute(stmt).unique().scalars())
-    return render_template("sales/deal_form_customers.html", customers=found, query=query)
+    return render_template("sales/deal_form_customers.html", customers=customer_choices(query),
+                           query=query)
 
 
 def _deal_form(deal: Deal | None) -> DealForm:
@@ -100,9 +84,9 @@ def _deal_form(deal: Deal | None) -> DealForm:
     form.stage_id.choices = [(s.id, f"{s.pipeline.name} › {s.name}") for s in stages]
     form.owner_id.choices = [(0, _("Nobody"))] + [(u.id, u.name or u.email)
                                                   for u in active_users()]
-    customer = deal.customer if deal else _visible_customer(int_arg("customer"))
+    customer = deal.customer if deal else visible_customer(int_arg("customer"))
     if request.method == "POST":
-        customer = _visible_customer(form.customer_id.data if form.customer_id.data
+        customer = visible_customer(form.customer_id.data if form.customer_id.data
                                      else None) or customer
     form.customer_id.choices = [(customer.id, customer.display_name)] if customer else []
     if request.method == "GET":
@@ -122,7 +106,7 @@ def _save(form: DealForm, deal: Deal | None) -> Deal | None:
     if not form.validate_on_submit():
         return None
     values = form.service_values()
-    if _visible_customer(values["customer_id"]) is None:
+    if visible_customer(values["customer_id"]) is None:
         form.customer_id.errors = [*form.customer_id.errors, _("Choose the customer.")]
         return None
     stage = db.session.get(Stage, values["stage_id"])
@@ -198,7 +182,7 @@ def deal_show(deal_id: int):
     return render_template("sales/deal.html", deal=deal, history=services.history(deal),
                            activity_form=ActivityForm(), close_form=CloseForm(),
                            line_form=_line_form(), users=users,
-                           customer_visible=_visible_customer(deal.customer_id) is not None)
+                           customer_visible=visible_customer(deal.customer_id) is not None)
 
 
 def _back(deal: Deal):

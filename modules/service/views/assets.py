@@ -10,9 +10,8 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from core.auth.permissions import has_permission, require_permission
-from core.auth.scope import scoped
 from core.customers.models import Customer
-from core.customers.search import text_condition
+from core.customers.search import customer_choices, visible_customers
 from core.database import utcnow
 from core.extensions import db
 from core.fields import DigitsIntegerField, JalaliDateField
@@ -53,11 +52,6 @@ class TermForm(FlaskForm):
                                 description=_l("Leave empty to remove the term."))
 
 
-def _visible_customers():
-    return scoped(select(Customer.id).where(Customer.anonymised_at.is_(None)), Customer,
-                  "customers")
-
-
 def _products() -> list:
     return installed._sales().products_for_choice() if is_active("sales") else []
 
@@ -67,7 +61,7 @@ def _products() -> list:
 def assets_index():
     """The installed base: search by serial, product or customer; filter by warranty."""
     stmt = (select(InstalledItem, Customer).join(Customer, Customer.id == InstalledItem.customer_id)
-            .where(InstalledItem.customer_id.in_(_visible_customers())))
+            .where(InstalledItem.customer_id.in_(visible_customers())))
     query = request.args.get("q", "")
     for word in normalize(query).split():
         stmt = stmt.where(or_(Customer.search_key.like(like_pattern(word), escape="\\"),
@@ -112,7 +106,7 @@ def _customer(customer_id) -> Customer | None:
     if not customer_id:
         return None
     return db.session.execute(select(Customer).where(
-        Customer.id == customer_id, Customer.id.in_(_visible_customers()))).scalar()
+        Customer.id == customer_id, Customer.id.in_(visible_customers()))).scalar()
 
 
 def _save(form: ItemForm, item: InstalledItem | None) -> InstalledItem | None:
@@ -171,12 +165,7 @@ def asset_edit(item_id: int):
 def asset_customer_options():
     """<option>s of the customers the user may see that match ``customer_q``."""
     query = request.args.get("customer_q", "")
-    condition = text_condition(query)
-    found = []
-    if condition is not None:
-        stmt = scoped(select(Customer).where(condition, Customer.anonymised_at.is_(None)),
-                      Customer, "customers").order_by(Customer.display_name).limit(20)
-        found = list(db.session.execute(stmt).unique().scalars())
+    found = customer_choices(query)
     return render_template("service/assets_customer_options.html", customers=found,
                            query=query)
 

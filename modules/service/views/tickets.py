@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from core.auth.models import Team, User
 from core.auth.permissions import require_permission
-from core.auth.scope import get_scoped_or_404, scoped
+from core.auth.scope import get_scoped_or_404
 from core.customers.models import Customer
-from core.customers.search import text_condition
+from core.customers.search import customer_choices, visible_customer
 from core.extensions import db
 from core.pagination import request_page
 from modules.service import attachments, ticket_list
@@ -66,28 +66,13 @@ def tickets():
                            filtered=any(v for v in filters.values()))
 
 
-def visible_customer(customer_id: int | None) -> Customer | None:
-    """The customer if the user may see it (customer record scope), else None."""
-    if not customer_id:
-        return None
-    stmt = scoped(select(Customer).where(Customer.id == customer_id,
-                                         Customer.anonymised_at.is_(None)),
-                  Customer, "customers")
-    return db.session.execute(stmt).scalar()
-
-
 @bp.route("/tickets/customer-options")
 @require_permission("service.view")
 def ticket_customer_options():
     """<option>s of the customers the user may see that match ``customer_q``."""
     query = request.args.get("customer_q", "")
-    condition = text_condition(query)
-    found = []
-    if condition is not None:
-        stmt = scoped(select(Customer).where(condition, Customer.anonymised_at.is_(None)),
-                      Customer, "customers").order_by(Customer.display_name).limit(20)
-        found = list(db.session.execute(stmt).unique().scalars())
-    return render_template("service/_customer_options.html", customers=found, query=query)
+    return render_template("service/_customer_options.html", customers=customer_choices(query),
+                           query=query)
 
 
 def uploaded_files(field) -> list[tuple[str, bytes]]:
