@@ -14,6 +14,12 @@ receives:
   first message, personalised by string replacement per address): the ceiling.
 
 Prints both wall times, messages per second and the ratio plain / engine (target ≥ 0.5).
+
+Measured 2026-11-26 (2 cores shared with other jobs, load ~7), PostgreSQL, 10,000 emails:
+engine 707 s (queue 363 s + relay 343 s, 14 msg/s), plain 53 s (190 msg/s): ratio 0.07.
+Where the engine's time goes (profile): per message ``core.messaging.send_email`` reads six
+``smtp.*`` settings, checks the opt-out list and writes a log row and an outbox row in a
+savepoint; the outbox relay then opens a new SMTP connection and commits per message.
 """
 
 from __future__ import annotations
