@@ -10,20 +10,20 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from core.customers.models import customer_tags
-from core.database import utcnow
+from core.database import get_setting, utcnow
 from core.extensions import db
 from modules.service.models.sla import DEFAULT_HOURS, Calendar, SlaPolicy
 from modules.service.models.tickets import TicketEvent
 from modules.service.sla import BusinessCalendar, Measure, aware, clock_segments, measure
 
-DEFAULT_CALENDAR = _l("Tehran office")  # named in the deployment language when created
+# the default calendar is data: named once, in the deployment language, then the admin's to edit
+DEFAULT_CALENDAR = {"fa": "دفتر تهران", "en": "Tehran office"}
 # priority -> (first response, resolution) in business minutes
 DEFAULT_TARGETS = {"urgent": (60, 480), "high": (240, 960), "normal": (480, 2400),
                    "low": (960, 4800)}
@@ -73,8 +73,8 @@ def ensure_defaults() -> Calendar:
     if calendar is None:
         calendar = db.session.scalar(select(Calendar).order_by(Calendar.id).limit(1))
     if calendar is None:
-        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "fa")):
-            name = str(DEFAULT_CALENDAR)
+        language = get_setting("display.language") or current_app.config["BABEL_DEFAULT_LOCALE"]
+        name = DEFAULT_CALENDAR.get(language, DEFAULT_CALENDAR["fa"])
         try:
             with db.session.begin_nested():
                 calendar = Calendar(name=name, timezone="Asia/Tehran",
