@@ -22,8 +22,8 @@ from core.messaging.email import (
     deliver_smtp,
     encode_attachments,
     render_html,
+    sender_address,
     sender_domain,
-    smtp_settings,
 )
 from core.messaging.models import CHANNELS, LOG_STATUSES, MessageLog, OptOut
 from core.messaging.sms import (
@@ -82,12 +82,11 @@ def send_email(to: str | Sequence[str], subject: str, *, text: str, html: str | 
             allowed.append(address)
     if not allowed:
         return None
-    settings = smtp_settings()
     payload = {
         "to": allowed, "subject": subject, "text": text,
         "html": render_html(subject, text=text, html=html, language=_language(language)),
         "reply_to": reply_to, "headers": dict(headers or {}),
-        "message_id": make_msgid(domain=sender_domain(settings.sender)),
+        "message_id": make_msgid(domain=sender_domain(sender_address())),
         "attachments": encode_attachments(attachments),
     }
     entry = _log("email", ", ".join(allowed), subject=subject, preview=_preview(text, secret),

@@ -58,6 +58,11 @@ def smtp_settings() -> SmtpSettings:
     )
 
 
+def sender_address() -> str:
+    """The From address alone (one setting read, for Message-IDs at queue time)."""
+    return get_setting("smtp.from") or current_app.config.get("MAIL_FROM", "") or ""
+
+
 def sender_domain(sender: str) -> str:
     return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
 
@@ -115,26 +120,76 @@ def build_message(payload: dict, sender: str) -> EmailMessage:
     return msg
 
 
+class _Connection:
+    """An SMTP connection kept open for one relay pass (see ``core.outbox.relay.pass_cache``)."""
+
+    def __init__(self, settings: SmtpSettings):
+        self.settings = settings
+        self.smtp = _connect(settings)
+
+    def close(self) -> None:
+        try:
+            self.smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            self.smtp.close()
+
+
+def _connect(settings: SmtpSettings) -> smtplib.SMTP:
+    if settings.security == "ssl":
+        smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+                                context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    try:
+        if settings.security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.username:
+            smtp.login(settings.username, settings.password)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
 def deliver_smtp(payload: dict) -> dict:
     """Send over SMTP; returns the recipients refused (smtplib raises when all are refused).
 
-    Any failure raises, so the relay retries the whole message later.
+    Any failure raises, so the relay retries the whole message later. Inside a relay pass the
+    settings are read once and one connection carries every message of the pass; a connection
+    the server dropped between two messages is opened again once.
     """
-    settings = smtp_settings()
+    from core.outbox.relay import pass_cache
+
+    cache = pass_cache()
+    if cache is None:
+        settings = smtp_settings()
+    else:
+        settings = cache.get("smtp.settings") or cache.setdefault("smtp.settings",
+                                                                  smtp_settings())
     if not settings.host:
         raise RuntimeError("email is not configured: set the SMTP host in the deployment "
                            "settings (smtp.host) or MAIL_SERVER")
     if not settings.sender:
         raise RuntimeError("email is not configured: set the sender address (smtp.from)")
     message = build_message(payload, settings.sender)
-    if settings.security == "ssl":
-        smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                context=ssl.create_default_context())
-    else:
-        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-    with smtp:
-        if settings.security == "starttls":
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.username:
-            smtp.login(settings.username, settings.password)
-        return smtp.send_message(message)
+    if cache is None:
+        with _connect(settings) as smtp:
+            return smtp.send_message(message)
+    connection = cache.get("smtp.connection")
+    reused = connection is not None
+    if connection is None:
+        connection = cache["smtp.connection"] = _Connection(settings)
+    try:
+        return connection.smtp.send_message(message)
+    except smtplib.SMTPServerDisconnected:
+        cache.pop("smtp.connection", None)
+        connection.smtp.close()
+        if not reused:
+            raise
+        connection = cache["smtp.connection"] = _Connection(settings)
+        return connection.smtp.send_message(message)
+    except BaseException:
+        # the server's state is unknown after a failure: the next message starts afresh
+        cache.pop("smtp.connection", None)
+        connection.close()
+        raise

@@ -5,6 +5,8 @@ import os
 import random
 import socket
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
@@ -17,6 +19,32 @@ from core.outbox.models import STATUSES, OutboxMessage
 from core.outbox.registry import handler_for
 
 log = logging.getLogger(__name__)
+
+_pass_cache: ContextVar[dict | None] = ContextVar("crm_outbox_pass", default=None)
+
+
+def pass_cache() -> dict | None:
+    """A dict that lives for one relay pass, None outside one. Handlers keep what they can
+    reuse from one message to the next in it (settings, an open SMTP connection); values with
+    a ``close()`` are closed when the pass ends."""
+    return _pass_cache.get()
+
+
+@contextmanager
+def _relay_pass():
+    cache: dict = {}
+    reset = _pass_cache.set(cache)
+    try:
+        yield cache
+    finally:
+        _pass_cache.reset(reset)
+        for value in cache.values():
+            close = getattr(value, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - a connection that died is closed already
+                    log.debug("closing a relay-pass resource failed", exc_info=True)
 
 
 def backoff_seconds(attempts: int, base: float, cap: float) -> float:
@@ -78,13 +106,14 @@ def relay_once(now: datetime | None = None, limit: int = 100) -> dict[str, int]:
     token = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
     counts = {"delivered": 0, "retry": 0, "dead": 0, "waiting": 0}
     seen = 0
-    while seen < limit:
-        ids = _claim(now, limit - seen, token, lease)
-        if not ids:
-            break
-        seen += len(ids)
-        for message_id in ids:
-            counts[_deliver(message_id, token, now)] += 1
+    with _relay_pass():
+        while seen < limit:
+            ids = _claim(now, limit - seen, token, lease)
+            if not ids:
+                break
+            seen += len(ids)
+            for message_id in ids:
+                counts[_deliver(message_id, token, now)] += 1
     return counts
 
 

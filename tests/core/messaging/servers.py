@@ -23,19 +23,27 @@ class ReceivedMail:
     rcpt_tos: list[str]
     raw: bytes
     message: email.message.EmailMessage
+    peer: tuple = ()  # the client's (host, port): one per SMTP connection
 
 
 class _Collector:
     def __init__(self):
         self.messages: list[ReceivedMail] = []
         self.arrived = threading.Condition()
+        self.refuse: set[str] = set()  # recipients answered "550"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return "550 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
         raw = envelope.original_content or envelope.content
         parsed = email.message_from_bytes(raw, policy=email.policy.default)
         with self.arrived:
             self.messages.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), raw,
-                                              parsed))
+                                              parsed, tuple(session.peer or ())))
             self.arrived.notify_all()
         return "250 OK"
 
@@ -65,6 +73,14 @@ class SmtpServer:
     @property
     def messages(self) -> list[ReceivedMail]:
         return self._collector.messages
+
+    @property
+    def refuse(self) -> set[str]:
+        return self._collector.refuse
+
+    @refuse.setter
+    def refuse(self, addresses) -> None:
+        self._collector.refuse = set(addresses)
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedMail]:
         with self._collector.arrived:

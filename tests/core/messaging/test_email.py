@@ -6,6 +6,7 @@ from core import messaging, outbox
 from core.database import set_setting
 from core.extensions import db
 from core.messaging import MessageLog
+from core.messaging.email import smtp_settings
 
 
 def test_persian_email_with_html_text_attachment_and_headers(app, use_smtp):
@@ -104,5 +105,36 @@ def test_smtp_settings_from_the_deployment_win_over_config(app):
     with app.app_context():
         set_setting("smtp.host", "mail.example.ir")
         set_setting("smtp.tls", "ssl")
-        settings = messaging.smtp_settings()
+        settings = smtp_settings()
         assert (settings.host, settings.security, settings.port) == ("mail.example.ir", "ssl", 465)
+
+
+def test_one_relay_pass_sends_its_emails_over_one_connection(app, use_smtp):
+    with app.app_context():
+        for n in range(3):
+            messaging.send_email(f"c{n}@example.ir", "خبرنامه", text=f"شماره {n}")
+        db.session.commit()
+        assert outbox.relay_once()["delivered"] == 3
+        messaging.send_email("c9@example.ir", "خبرنامه", text="بعدی")
+        db.session.commit()
+        assert outbox.relay_once()["delivered"] == 1
+
+    received = use_smtp.wait_for(4)
+    assert sorted(m.rcpt_tos[0] for m in received) == [
+        "c0@example.ir", "c1@example.ir", "c2@example.ir", "c9@example.ir"]
+    first_pass = {m.peer for m in received if m.rcpt_tos[0] != "c9@example.ir"}
+    assert len(first_pass) == 1  # one connection for the whole pass
+    assert {m.peer for m in received if m.rcpt_tos[0] == "c9@example.ir"} != first_pass
+
+
+def test_a_refused_message_does_not_spoil_the_connection_for_the_next(app, use_smtp):
+    with app.app_context():
+        messaging.send_email("good1@example.ir", "s", text="t")
+        messaging.send_email("bad@example.ir", "s", text="t")
+        messaging.send_email("good2@example.ir", "s", text="t")
+        db.session.commit()
+        use_smtp.refuse = {"bad@example.ir"}
+        counts = outbox.relay_once()
+        assert (counts["delivered"], counts["retry"]) == (2, 1)
+    assert sorted(m.rcpt_tos[0] for m in use_smtp.wait_for(2)) == [
+        "good1@example.ir", "good2@example.ir"]
