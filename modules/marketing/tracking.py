@@ -33,9 +33,6 @@ bp = Blueprint("marketing_tracking", __name__, url_prefix="/marketing/t",
                template_folder="templates")
 PIXEL = b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 HREF = re.compile(r"""(href\s*=\s*)(["'])(https?://[^"'\s<>]+)\2""", re.IGNORECASE)
-SMS_KEYWORDS = {"لغو", "لغو۱۱", "لغو11", "11", "۱۱", "stop", "unsubscribe"}
-
-
 def sign(*parts: object) -> str:
     """A short HMAC of ``parts`` under the app's secret key."""
     key = current_app.config["SECRET_KEY"].encode()
@@ -203,18 +200,13 @@ def sms_opt_out(token: str):
 
 
 def handle_sms_keyword(number: str, text: str) -> bool:
-    """An inbound SMS: an opt-out keyword ("لغو", "11", "STOP") opts the number out."""
-    if (text or "").strip().lower() not in SMS_KEYWORDS:
-        return False
-    from core.customers.models import ContactPoint, Customer
-    from core.messaging import canonical
+    """An inbound SMS: an opt-out keyword ("لغو", "11", "STOP") opts the number out (core's
+    ``/messaging/sms/inbound`` does this for the gateway's replies)."""
+    from core.messaging.views import is_opt_out_keyword, opt_out_by_sms
 
-    address = canonical("sms", number)
-    opt_out("sms", address, reason="sms keyword")
-    ids = select(ContactPoint.customer_id).where(ContactPoint.kind == "mobile",
-                                                 ContactPoint.value == address)
-    db.session.execute(update(Customer).where(Customer.id.in_(ids)).values(consent_sms=False)
-                       .execution_options(synchronize_session=False))
+    if not is_opt_out_keyword(text):
+        return False
+    opt_out_by_sms(number)
     return True
 
 

@@ -203,3 +203,31 @@ def test_json_path():
     assert json_path(data, "entries.0.messageid") == 5
     assert json_path(data, "entries.3.messageid") is None
     assert json_path(None, "a") is None
+
+
+def test_an_opt_out_reply_stops_sms_to_that_number(app, client):
+    from core.customers.services import create_customer
+    from core.messaging import is_opted_out, send_sms
+
+    with app.test_request_context():
+        set_setting("sms.config", {"inbound_token": "in-secret"})
+        customer = create_customer(display_name="مینا", mobiles=["09121112233"])
+        customer.consent_sms = True
+        db.session.commit()
+        customer_id = customer.id
+
+    assert client.post("/messaging/sms/inbound?token=wrong",
+                       data={"from": "09121112233", "message": "لغو"}).status_code == 404
+    kept = client.post("/messaging/sms/inbound?token=in-secret",
+                       data={"from": "09121112233", "message": "سلام، ممنون"})
+    assert kept.get_json() == {"ok": True, "opted_out": False}
+    stop = client.post("/messaging/sms/inbound?token=in-secret",
+                       data={"from": "+98 912 111 2233", "message": " لغو ۱۱ "})
+    assert stop.get_json() == {"ok": True, "opted_out": True}
+
+    from core.customers.models import Customer
+
+    with app.app_context():
+        assert is_opted_out("sms", "09121112233")
+        assert db.session.get(Customer, customer_id).consent_sms is False
+        assert send_sms("09121112233", "تخفیف ویژه") is None  # suppressed from now on
