@@ -29,7 +29,7 @@ from modules.marketing.models.leads import (
 TEXT_FIELDS = ("name", "company", "job_title", "city", "notes")
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 RULE_FIELDS = ("name", "email", "mobile", "company", "job_title", "city", "source",
-               *UTM_FIELDS)
+               *UTM_FIELDS, "rfm_segment")
 STATUS_LABELS = {"new": _l("New"), "working": _l("Working"), "qualified": _l("Qualified"),
                  "converted": _l("Converted"), "disqualified": _l("Disqualified")}
 SOURCE_LABELS = {"form": _l("Form"), "import": _l("Import"), "api": _l("API"),
@@ -164,8 +164,11 @@ def record_activity(lead: Lead, kind: str, data: dict | None = None, by=None) ->
 
 def profile_matches(rule: ScoringRule, lead: Lead) -> bool:
     """Whether the lead's ``rule.field`` satisfies ``rule.op`` ``rule.value``."""
-    have = normalize(str(getattr(lead, rule.field, "") or "")) if rule.field in RULE_FIELDS \
-        else ""
+    if rule.field == "rfm_segment":
+        have = _rfm_segment(lead)
+    else:
+        have = normalize(str(getattr(lead, rule.field, "") or "")) if rule.field in RULE_FIELDS \
+            else ""
     want = normalize(rule.value or "")
     if rule.op == "set":
         return bool(have)
@@ -174,6 +177,24 @@ def profile_matches(rule: ScoringRule, lead: Lead) -> bool:
     if rule.op == "in":
         return have in {normalize(v) for v in rule.value.replace("،", ",").split(",") if v}
     return have == want
+
+
+def _rfm_segment(lead: Lead) -> str:
+    """The RFM segment key of the customer the lead became (or matches), else empty."""
+    from core.analytics.models import CustomerScore
+
+    if lead.customer_id is None:
+        return ""
+    return db.session.scalar(select(CustomerScore.segment).where(
+        CustomerScore.customer_id == lead.customer_id)) or ""
+
+
+def leads_of_recipient(customer_id: int, address: str) -> list[Lead]:
+    """Leads that are this campaign recipient: converted into the customer, or same address."""
+    conditions = [Lead.customer_id == customer_id]
+    if address:
+        conditions += [Lead.email == address.lower(), Lead.mobile == address]
+    return list(db.session.scalars(select(Lead).where(or_(*conditions))))
 
 
 def rescore(lead: Lead) -> int:

@@ -108,15 +108,26 @@ def _event(recipient: Recipient, kind: str, link_id: int | None = None) -> None:
     db.session.add(TrackingEvent(recipient_id=recipient.id, kind=kind, link_id=link_id))
 
 
+def _lead_behaviour(recipient: Recipient, kind: str) -> None:
+    """An open or click scores the leads this recipient is (behaviour rules, with their caps)."""
+    from modules.marketing.leads import leads_of_recipient, record_activity
+
+    for lead in leads_of_recipient(recipient.customer_id, recipient.address):
+        record_activity(lead, kind, {"campaign": recipient.campaign_id})
+
+
 @bp.route("/o/<token>.gif")
 @public
 def pixel(token: str):
     """The open pixel: counts an open, always answers with a transparent GIF."""
     recipient = db.session.execute(select(Recipient).where(Recipient.token == token)).scalar()
     if recipient is not None:
+        first = recipient.opened_at is None
         db.session.execute(update(Recipient).where(Recipient.id == recipient.id).values(
             opens=Recipient.opens + 1, opened_at=recipient.opened_at or utcnow()))
         _event(recipient, "open")
+        if first:  # the first open scores; reloads of the pixel do not
+            _lead_behaviour(recipient, "open")
         db.session.commit()
     response = current_app.response_class(PIXEL, mimetype="image/gif")
     response.headers["Cache-Control"] = "no-store, private"
@@ -142,6 +153,7 @@ def click(token: str, link_id: int, signature: str):
     db.session.execute(update(CampaignLink).where(CampaignLink.id == link.id).values(
         clicks=CampaignLink.clicks + 1))
     _event(recipient, "click", link.id)
+    _lead_behaviour(recipient, "click")
     db.session.commit()
     return redirect(link.url, code=302)
 

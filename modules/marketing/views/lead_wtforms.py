@@ -27,7 +27,8 @@ def field_choices() -> list[tuple[str, str]]:
 
     names = {**FIELD_LABELS, "source": _l("Source"), "utm_source": "utm_source",
              "utm_medium": "utm_medium", "utm_campaign": "utm_campaign",
-             "utm_term": "utm_term", "utm_content": "utm_content"}
+             "utm_term": "utm_term", "utm_content": "utm_content",
+             "rfm_segment": _l("RFM segment of the customer it became")}
     return [(f, names.get(f, f)) for f in RULE_FIELDS]
 
 

@@ -158,3 +158,52 @@ def test_failed_delivery_is_recorded_on_the_recipient(app):
         sending.sync_delivery()
         stats = engine.stats(db.session.get(Campaign, c.id))
         assert stats["failed"] == 1 and engine.progress(c)["failed"] == 1
+
+
+def test_opens_and_clicks_score_the_lead_the_recipient_is(app, client, started):
+    from modules.marketing import leads
+    from modules.marketing.models.leads import ScoringRule
+
+    _cid, tokens, link_id = started
+    with app.test_request_context():
+        db.session.add_all([
+            ScoringRule(name="Opened", kind="behaviour", event="open", points=2),
+            ScoringRule(name="Clicked", kind="behaviour", event="click", points=5, max_times=1)])
+        recipient = db.session.scalar(select(Recipient).where(Recipient.token == tokens[0]))
+        lead, _ = leads.create_or_update_lead({"name": "سرنخ", "email": recipient.address},
+                                              "form")
+        other, _ = leads.create_or_update_lead({"name": "دیگری", "email": "x@example.ir"},
+                                               "form")
+        db.session.commit()
+        lead_id, other_id = lead.id, other.id
+    for _ in range(2):
+        client.get(f"/marketing/t/o/{tokens[0]}.gif")  # a reload of the pixel scores once
+    with app.app_context():
+        signature = tracking.sign(tokens[0], link_id)
+    for _ in range(2):
+        assert client.get(f"/marketing/t/c/{tokens[0]}/{link_id}/{signature}").status_code == 302
+    with app.app_context():
+        from modules.marketing.models.leads import Lead
+
+        assert db.session.get(Lead, lead_id).score == 2 + 5  # the click rule is capped at once
+        assert db.session.get(Lead, other_id).score == 0
+
+
+def test_an_rfm_segment_rule_scores_a_converted_lead(app):
+    from core.analytics.models import CustomerScore
+    from modules.marketing import leads
+    from modules.marketing.models.leads import ScoringRule
+
+    with app.test_request_context():
+        db.session.add(ScoringRule(name="Champions", kind="profile", field="rfm_segment",
+                                   op="eq", value="champions", points=20))
+        c = customer(7)
+        db.session.flush()
+        db.session.add(CustomerScore(customer_id=c.id, recency_days=3, frequency=9,
+                                     monetary=9_000_000, r_score=5, f_score=5, m_score=5,
+                                     segment="champions"))
+        lead, _ = leads.create_or_update_lead({"name": "قهرمان", "email": "champ@x.ir"},
+                                              "manual")
+        assert lead.score == 0
+        lead.customer_id = c.id
+        assert leads.rescore(lead) == 20
