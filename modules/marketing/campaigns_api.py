@@ -1,5 +1,7 @@
 """Campaigns in the REST API: ``/api/v1/marketing/campaigns`` (list, read, write, send, stats)."""
 
+from datetime import UTC
+
 import marshmallow as ma
 from flask.views import MethodView
 from flask_babel import gettext as _
@@ -101,6 +103,11 @@ class TestIn(ma.Schema):
     to = ma.fields.String(required=True, metadata={"description": "Email address or mobile"})
 
 
+class ScheduleIn(ma.Schema):
+    at = ma.fields.AwareDateTime(required=True, metadata={
+        "description": "When to start: ISO 8601 with its offset, e.g. 2026-12-01T09:30:00+03:30"})
+
+
 def _save(campaign: Campaign | None, data: dict) -> Campaign:
     from modules.marketing.views.campaign_forms import CampaignError, save_campaign
 
@@ -173,6 +180,23 @@ def campaign_action(campaign_id, action):
             engine.start(campaign, by=current_user)
         else:
             getattr(engine, action)(campaign)
+    except engine.EngineError as exc:
+        db.session.rollback()
+        abort(409, message=str(exc))
+    db.session.commit()
+    return campaign
+
+
+@bp.route("/campaigns/<int:campaign_id>/schedule", methods=["POST"])
+@require_permission("marketing.manage")
+@bp.arguments(ScheduleIn)
+@bp.response(200, CampaignOut)
+def campaign_schedule(data, campaign_id):
+    """Start the sending at ``at`` (a draft or scheduled campaign)."""
+    campaign = db.session.get(Campaign, campaign_id) or abort(404)
+    engine = _engine()
+    try:
+        engine.schedule(campaign, data["at"].astimezone(UTC))
     except engine.EngineError as exc:
         db.session.rollback()
         abort(409, message=str(exc))

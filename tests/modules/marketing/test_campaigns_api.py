@@ -114,3 +114,23 @@ def test_test_send_reaches_a_real_smtp_server(app, client, people, admin):  # no
             assert db.session.get(Campaign, cid).status == "draft"  # a test is not a send
     finally:
         server.stop()
+
+
+def test_schedule_through_the_api(app, client, people, admin):  # noqa: F811
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    cid = client.post(URL, json=_body(people["segment"]), headers=admin).json["id"]
+    past = client.post(f"{URL}/{cid}/schedule", json={"at": "2020-01-01T09:00:00+03:30"},
+                       headers=admin)
+    assert past.status_code == 409 and past.json["detail"]
+    naive = client.post(f"{URL}/{cid}/schedule", json={"at": "2030-01-01T09:00:00"},
+                        headers=admin)
+    assert naive.status_code == 422  # a time without its offset is ambiguous
+    when = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    local = when.astimezone(ZoneInfo("Asia/Tehran")).isoformat()
+    done = client.post(f"{URL}/{cid}/schedule", json={"at": local}, headers=admin)
+    assert done.status_code == 200 and done.json["status"] == "scheduled"
+    with app.app_context():
+        stored = db.session.get(Campaign, cid).scheduled_at
+        assert stored.replace(tzinfo=stored.tzinfo or UTC) == when
