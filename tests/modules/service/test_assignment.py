@@ -78,6 +78,7 @@ def test_nobody_in_the_team_leaves_the_ticket_unassigned(app, make_user):
         assert team_agents(team_id) == []
 
 
+@pytest.mark.postgres
 def test_concurrent_assignments_never_pick_the_same_agent(app, team):
     """Eight assignments at once on PostgreSQL: the locked cursor hands out a strict rotation."""
     import threading
