@@ -76,6 +76,9 @@ class Config:
     SERVICE_MAIL_POLL_SECONDS = 60
     # Marketing: public lead forms, per IP (flask-limiter rate string)
     CRM_MARKETING_FORM_LIMIT = "20 per 10 minutes"
+    # Marketing: the public address in tracking and unsubscribe links when no campaign has been
+    # started from a web request yet (e.g. https://crm.example.ir)
+    MARKETING_BASE_URL = ""
 
 
 class TestConfig(Config):
@@ -108,6 +111,7 @@ ENV_OVERRIDES = {
     "CRM_SETTINGS_JSON": json.loads,
     "SERVICE_ATTACHMENT_MAX_BYTES": int,
     "SERVICE_MAIL_POLL_SECONDS": int,
+    "MARKETING_BASE_URL": str,
 }
 
 
