@@ -1,14 +1,14 @@
 """``/api/v1/purchases``: shops and points of sale record purchases; list a customer's."""
 
 import marshmallow as ma
-from flask import abort, request
+from flask import abort
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from core.analytics.models import SOURCES, Purchase
 from core.analytics.services import PurchaseError, record_purchase
-from core.api.idempotency import HEADER, idempotent
+from core.api.idempotency import commit_unless_keyed, idempotent
 from core.auth.permissions import require_permission
 from core.auth.scope import scoped
 from core.customers.models import Customer
@@ -75,8 +75,7 @@ class Purchases(MethodView):
         except PurchaseError as exc:
             abort(422, str(exc))
         db.session.flush()
-        if not request.headers.get(HEADER, "").strip():
-            db.session.commit()  # with a key, @idempotent commits it with the stored response
+        commit_unless_keyed()
         return purchase.to_dict()
 
     @require_permission("customers.view")

@@ -138,3 +138,9 @@ def purge_expired_keys() -> int:
                                                              <= utcnow()))
     db.session.commit()
     return result.rowcount or 0
+
+
+def commit_unless_keyed() -> None:
+    """Commit now, unless ``@idempotent`` will commit the work with its stored response."""
+    if not request.headers.get(HEADER, "").strip():
+        db.session.commit()

@@ -1,5 +1,7 @@
 """HTTP errors as ``application/problem+json`` (RFC 9457) for every API path."""
 
+from typing import NoReturn
+
 from flask import Response
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -30,6 +32,17 @@ DETAILS = {
     500: _l("Something went wrong on our side. It has been logged."),
 }
 PASSED_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
+
+
+def invalid_fields(errors: dict) -> NoReturn:
+    """Roll back the request's work and answer 422 with each field's messages in ``errors``."""
+    from flask_babel import gettext
+    from flask_smorest import abort
+
+    from core.extensions import db
+
+    db.session.rollback()
+    abort(422, message=gettext("Some fields are invalid; see 'errors'."), errors=errors)
 
 
 def problem_from_exception(error: HTTPException) -> Response:

@@ -4,11 +4,11 @@ from datetime import UTC
 
 import marshmallow as ma
 from flask.views import MethodView
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
+from core.api.problems import invalid_fields
 from core.auth.permissions import require_permission
 from core.extensions import db
 from core.pagination import keyset_page
@@ -17,11 +17,6 @@ from modules.marketing.models.campaigns import CHANNELS, STATUSES, Campaign
 bp = Blueprint("marketing_campaigns_api", __name__, url_prefix="/api/v1/marketing",
                description="Marketing: email and SMS campaigns to a segment.")
 ACTIONS = ("start", "pause", "resume", "cancel")
-
-
-def _problem(errors: dict):
-    db.session.rollback()
-    abort(422, message=_("Some fields are invalid; see 'errors'."), errors=errors)
 
 
 class Clock(ma.fields.Field):
@@ -114,7 +109,7 @@ def _save(campaign: Campaign | None, data: dict) -> Campaign:
     try:
         campaign = save_campaign(campaign, data, by=current_user)
     except CampaignError as exc:
-        _problem(exc.errors)
+        invalid_fields(exc.errors)
     db.session.commit()
     return campaign
 

@@ -3,14 +3,14 @@
 from collections.abc import Mapping
 
 import marshmallow as ma
-from flask import request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from sqlalchemy import Select, select
 
-from core.api.idempotency import HEADER, idempotent
+from core.api.idempotency import commit_unless_keyed, idempotent
+from core.api.problems import invalid_fields
 from core.auth.permissions import require_permission
 from core.auth.scope import get_scoped_or_404, scoped
 from core.extensions import db
@@ -62,11 +62,6 @@ def visible_leads(filters: Mapping, user_id: int | None = None) -> Select:
     if filters.get("max_score") is not None:
         stmt = stmt.where(Lead.score <= filters["max_score"])
     return stmt
-
-
-def _problem(errors: dict):
-    db.session.rollback()
-    abort(422, message=_("Some fields are invalid; see 'errors'."), errors=errors)
 
 
 class LeadIn(ma.Schema):
@@ -168,9 +163,8 @@ class Leads(MethodView):
             if lead.owner_id is None and lead.team_id is None:
                 lead.owner_id, lead.team_id = current_user.id, current_user.team_id
         except services.LeadError as exc:
-            _problem(exc.errors)
-        if not request.headers.get(HEADER, "").strip():
-            db.session.commit()
+            invalid_fields(exc.errors)
+        commit_unless_keyed()
         return lead
 
 
@@ -193,13 +187,13 @@ class LeadItem(MethodView):
         if "owner_id" in data:
             owner = db.session.get(User, data["owner_id"]) if data["owner_id"] else None
             if data["owner_id"] and owner is None:
-                _problem({"owner_id": [_("No such user.")]})
+                invalid_fields({"owner_id": [_("No such user.")]})
             lead.owner_id, lead.team_id = (owner.id, owner.team_id) if owner else (None, None)
         try:
             if "status" in data:
                 services.set_status(lead, data.pop("status"), by=current_user)
         except services.LeadError as exc:
-            _problem(exc.errors)
+            invalid_fields(exc.errors)
         for name in ("name", "company", "job_title", "city", "notes"):
             if name in data:
                 setattr(lead, name, data[name].strip())
@@ -221,9 +215,8 @@ class LeadConvert(MethodView):
         try:
             services.convert(lead, by=current_user, create_deal=data["create_deal"])
         except services.LeadError as exc:
-            _problem(exc.errors)
-        if not request.headers.get(HEADER, "").strip():
-            db.session.commit()
+            invalid_fields(exc.errors)
+        commit_unless_keyed()
         return lead
 
 

@@ -5,14 +5,14 @@ here; quotes, invoices and payments in their own files).
 """
 
 import marshmallow as ma
-from flask import request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
-from core.api.idempotency import HEADER, idempotent
+from core.api.idempotency import commit_unless_keyed, idempotent
+from core.api.problems import invalid_fields
 from core.auth.permissions import require_permission
 from core.auth.scope import get_scoped_or_404, scoped
 from core.customers.models import Customer
@@ -31,11 +31,6 @@ bp = Blueprint("sales_api", __name__, url_prefix="/api/v1/sales",
 class PageArgs(ma.Schema):
     after = ma.fields.String(load_default=None, metadata={"description": "next cursor"})
     size = ma.fields.Integer(load_default=25, validate=ma.validate.Range(min=1, max=200))
-
-
-def _problem(errors: dict):
-    db.session.rollback()
-    abort(422, message=_("Some fields are invalid; see 'errors'."), errors=errors)
 
 
 # --- products ------------------------------------------------------------------------------
@@ -103,7 +98,7 @@ class Products(MethodView):
         try:
             product = catalog.create_product(**data)
         except catalog.CatalogError as exc:
-            _problem(exc.errors)
+            invalid_fields(exc.errors)
         db.session.commit()
         return product
 
@@ -125,7 +120,7 @@ class ProductItem(MethodView):
         try:
             catalog.update_product(product, **data)
         except catalog.CatalogError as exc:
-            _problem(exc.errors)
+            invalid_fields(exc.errors)
         db.session.commit()
         return product
 
@@ -181,7 +176,7 @@ def _customer_visible_or_422(customer_id: int) -> None:
     """A deal may only be for a customer the user can see (customer record scope)."""
     stmt = scoped(select(Customer.id).where(Customer.id == customer_id), Customer, "customers")
     if db.session.execute(stmt).scalar() is None:
-        _problem({"customer_id": _("Choose the customer.")})
+        invalid_fields({"customer_id": _("Choose the customer.")})
 
 
 def _require_work() -> None:
@@ -215,9 +210,8 @@ class Deals(MethodView):
         try:
             deal = services.create_deal(by=current_user, **data)
         except services.PipelineError as exc:
-            _problem(exc.errors)
-        if not request.headers.get(HEADER, "").strip():
-            db.session.commit()  # with a key, @idempotent commits it with the stored response
+            invalid_fields(exc.errors)
+        commit_unless_keyed()
         return deal.to_dict()
 
 
@@ -249,7 +243,7 @@ class DealItem(MethodView):
             elif status == "open":
                 services.reopen_deal(deal, by=current_user)
         except services.PipelineError as exc:
-            _problem(exc.errors)
+            invalid_fields(exc.errors)
         db.session.commit()
         return deal
 

@@ -6,14 +6,14 @@ new document must be in the user's customer scope. Creating invoices and payment
 """
 
 import marshmallow as ma
-from flask import Response, request
+from flask import Response
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
-from core.api.idempotency import HEADER, idempotent
+from core.api.idempotency import commit_unless_keyed, idempotent
 from core.auth.permissions import require_permission
 from core.auth.scope import get_scoped_or_404, scoped
 from core.customers.models import Customer
@@ -230,12 +230,6 @@ def _refuse(exc: DocumentError):
     abort(422, message=_("Some fields are invalid; see 'errors'."), errors=exc.errors)
 
 
-def _commit_unless_keyed() -> None:
-    """Commit now, unless ``@idempotent`` will commit with the stored response."""
-    if not request.headers.get(HEADER, "").strip():
-        db.session.commit()
-
-
 def _page(stmt, model, args):
     if args["customer_id"]:
         stmt = stmt.where(model.customer_id == args["customer_id"])
@@ -340,7 +334,7 @@ class Invoices(MethodView):
                 invoice = invoice_services.post_invoice(invoice.id, by=current_user)
         except DocumentError as exc:
             _refuse(exc)
-        _commit_unless_keyed()
+        commit_unless_keyed()
         return invoice
 
 
@@ -411,7 +405,7 @@ class InvoiceCredit(MethodView):
                 note = invoice_services.post_invoice(note.id, by=current_user)
         except DocumentError as exc:
             _refuse(exc)
-        _commit_unless_keyed()
+        commit_unless_keyed()
         return note
 
 
@@ -457,7 +451,7 @@ class Payments(MethodView):
                 cheque_due_date=data["cheque_due_date"], allocations=wanted)
         except DocumentError as exc:
             _refuse(exc)
-        _commit_unless_keyed()
+        commit_unless_keyed()
         return payment
 
 

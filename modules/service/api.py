@@ -1,14 +1,14 @@
 """Tickets in the REST API: ``/api/v1/service/tickets``, scoped like the UI (another's → 404)."""
 
 import marshmallow as ma
-from flask import request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Blueprint, abort
+from flask_smorest import Blueprint
 from sqlalchemy import select
 
-from core.api.idempotency import HEADER, idempotent
+from core.api.idempotency import commit_unless_keyed, idempotent
+from core.api.problems import invalid_fields
 from core.auth.permissions import require_permission
 from core.auth.scope import get_scoped_or_404
 from core.customers.models import Customer
@@ -29,11 +29,6 @@ from modules.service.models.tickets import (
 
 bp = Blueprint("service_api", __name__, url_prefix="/api/v1/service",
                description="After-sales service: tickets, replies and status changes.")
-
-
-def _problem(errors: dict):
-    db.session.rollback()
-    abort(422, message=_("Some fields are invalid; see 'errors'."), errors=errors)
 
 
 class TicketIn(ma.Schema):
@@ -118,16 +113,10 @@ class ReplyOut(ma.Schema):
         for a in m.attachments])
 
 
-def _commit_unless_keyed() -> None:
-    """With an Idempotency-Key, ``@idempotent`` commits the work with the stored response."""
-    if not request.headers.get(HEADER, "").strip():
-        db.session.commit()
-
-
 def _visible_customer(customer_id: int) -> Customer:
     customer = visible_customer(customer_id)
     if customer is None:
-        _problem({"customer_id": [_("Choose the customer.")]})
+        invalid_fields({"customer_id": [_("Choose the customer.")]})
     return customer
 
 
@@ -145,7 +134,7 @@ class Tickets(MethodView):
         assignee = args["assignee"]
         if assignee not in (None, "me", "none"):
             if not assignee.isdigit():
-                _problem({"assignee": [_("Use me, none or a user id.")]})
+                invalid_fields({"assignee": [_("Use me, none or a user id.")]})
             assignee = int(assignee)
         filters["assignee"] = assignee
         stmt = ticket_list.filtered(ticket_list.visible_tickets(), filters, current_user.id)
@@ -164,15 +153,15 @@ class Tickets(MethodView):
         if data.get("category_id"):
             category = db.session.get(Category, data["category_id"])
             if category is None:
-                _problem({"category_id": [_("No such category.")]})
+                invalid_fields({"category_id": [_("No such category.")]})
         data.pop("category_id", None)
         try:
             ticket = services.create_ticket(customer=customer, category=category,
                                             by=current_user, **data)
             ticket_list.keep_visible(ticket, current_user)
         except services.TicketError as exc:
-            _problem({"subject": [str(exc)]})
-        _commit_unless_keyed()
+            invalid_fields({"subject": [str(exc)]})
+        commit_unless_keyed()
         return ticket
 
 
@@ -193,9 +182,9 @@ class TicketItem(MethodView):
         from core.auth.models import Team, User
 
         if data.get("owner_id") and db.session.get(User, data["owner_id"]) is None:
-            _problem({"owner_id": [_("No such user.")]})
+            invalid_fields({"owner_id": [_("No such user.")]})
         if data.get("team_id") and db.session.get(Team, data["team_id"]) is None:
-            _problem({"team_id": [_("No such team.")]})
+            invalid_fields({"team_id": [_("No such team.")]})
         try:
             if "priority" in data:
                 services.set_priority(ticket, data["priority"], by=current_user)
@@ -206,7 +195,7 @@ class TicketItem(MethodView):
             if "status" in data:
                 services.change_status(ticket, data["status"], by=current_user)
         except services.TicketError as exc:
-            _problem({"status": [str(exc)]})
+            invalid_fields({"status": [str(exc)]})
         db.session.commit()
         return ticket
 
@@ -231,8 +220,8 @@ class Replies(MethodView):
         try:
             message = services.add_message(ticket, data["kind"], data["body"], by=current_user)
         except services.TicketError as exc:
-            _problem({"body": [str(exc)]})
-        _commit_unless_keyed()
+            invalid_fields({"body": [str(exc)]})
+        commit_unless_keyed()
         return message
 
 
