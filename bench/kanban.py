@@ -41,6 +41,7 @@ from bench.seed import (  # noqa: E402
     NOW,
     Loader,
     deployment,
+    replay,
     seed_customers,
 )
 
@@ -154,34 +155,22 @@ def main() -> None:
         engine = dep.engine()
         raw = engine.raw_connection()
 
-        def run(batch) -> tuple[float, int]:
-            cursor = raw.cursor()
-            begun = time.perf_counter()
-            fetched = 0
-            for statement, parameters in batch:
-                cursor.execute(statement, parameters)
-                if cursor.description is not None:
-                    fetched += len(cursor.fetchall())
-            took = time.perf_counter() - begun
-            raw.rollback()
-            return took, fetched
-
-        _took, card_rows = run(cards)
+        _took, card_rows = replay(raw, cards)
         if card_rows != drawn:
             raise RuntimeError(f"the bare query fetched {card_rows} deals, the page drew {drawn}")
         empty_url = "/sales/board?pipeline=" + str(pipeline_id + 1)
         page_times, bare_times, sql_times, empty_times = [], [], [], []
         for _ in range(3):  # warm up caches on both sides
             client.get(url, base_url=BASE)
-            run(cards)
+            replay(raw, cards)
         for _ in range(args.rounds):
             begun = time.perf_counter()
             answer = client.get(url, base_url=BASE)
             page_times.append(time.perf_counter() - begun)
             if answer.status_code != 200:
                 raise RuntimeError(f"{url} answered {answer.status_code}")
-            bare_times.append(run(cards)[0])
-            sql_times.append(run(statements)[0])
+            bare_times.append(replay(raw, cards)[0])
+            sql_times.append(replay(raw, statements)[0])
             begun = time.perf_counter()
             client.get(empty_url, base_url=BASE)
             empty_times.append(time.perf_counter() - begun)

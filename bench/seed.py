@@ -205,6 +205,21 @@ class Deployment:
                           CRM_UPLOAD_DIR=os.path.join(self.instance, "uploads"))
 
 
+def replay(raw, batch) -> tuple[float, int]:
+    """Run captured ``(statement, parameters)`` on a raw DB-API connection: the bare query
+    through the same driver, the ceiling a page is measured against. Returns (seconds, rows)."""
+    cursor = raw.cursor()
+    begun = time.perf_counter()
+    fetched = 0
+    for statement, parameters in batch:
+        cursor.execute(statement, parameters)
+        if cursor.description is not None:
+            fetched += len(cursor.fetchall())
+    took = time.perf_counter() - begun
+    raw.rollback()
+    return took, fetched
+
+
 def _pg_url(database_url: str) -> str:
     from config import _normalise_db_url
 

@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.kanban import BASE, record_page_sql, signed_in_client  # noqa: E402
-from bench.seed import DEFAULT_PG, NOW, Loader, deployment, seed_customers  # noqa: E402
+from bench.seed import DEFAULT_PG, NOW, Loader, deployment, replay, seed_customers  # noqa: E402
 
 TICKET_COLUMNS = ["id", "subject", "type", "priority", "channel", "status", "customer_id",
                   "product_name", "serial", "owner_id", "search_key", "sla_state",
@@ -125,28 +125,16 @@ def main() -> None:
         engine = dep.engine()
         raw = engine.raw_connection()
 
-        def run(batch) -> tuple[float, int]:
-            cursor = raw.cursor()
-            begun = time.perf_counter()
-            fetched = 0
-            for statement, parameters in batch:
-                cursor.execute(statement, parameters)
-                if cursor.description is not None:
-                    fetched += len(cursor.fetchall())
-            took = time.perf_counter() - begun
-            raw.rollback()
-            return took, fetched
-
         results = []
         for label, url in urls.items():
             bare = _bare(record_page_sql(app, client, url))
             html = client.get(url, base_url=BASE).get_data(as_text=True)
-            drawn, fetched = html.count("data-ticket="), run(bare)[1]
+            drawn, fetched = html.count("data-ticket="), replay(raw, bare)[1]
             if drawn != min(fetched, 25) or (fetched == 0 and "data-empty-state" not in html):
                 raise RuntimeError(f"{label}: the page drew {drawn}, the query fetched {fetched}")
             for _ in range(2):
                 client.get(url, base_url=BASE)
-                run(bare)
+                replay(raw, bare)
             page_times, bare_times = [], []
             for _ in range(args.rounds):
                 begun = time.perf_counter()
@@ -154,7 +142,7 @@ def main() -> None:
                 page_times.append(time.perf_counter() - begun)
                 if answer.status_code != 200:
                     raise RuntimeError(f"{url} answered {answer.status_code}")
-                bare_times.append(run(bare)[0])
+                bare_times.append(replay(raw, bare)[0])
             results.append((label, drawn, statistics.median(page_times) * 1000,
                             statistics.median(bare_times) * 1000))
         raw.close()
