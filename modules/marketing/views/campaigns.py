@@ -70,7 +70,8 @@ def campaigns_index():
     segments = dict(db.session.execute(select(Segment.id, Segment.name)).all())
     return render_template("marketing/campaigns.html", page=page, sort=sort, query=query,
                            status=status, channel=channel, statuses=STATUSES,
-                           segments=segments, progress=progress,
+                           segments=segments,
+                           progress=engine.progress_of([c.id for c in page]),
                            filtered=bool(query or status or channel))
 
 
