@@ -21,8 +21,13 @@ customer_updated = signals.signal("customer_updated")
 customers_merged = signals.signal("customers_merged")
 invoice_posted = signals.signal("invoice_posted")
 payment_recorded = signals.signal("payment_recorded")
+# a cheque moved received → deposited → cleared, or bounced (payment, old_status, status, ...)
+cheque_status_changed = signals.signal("cheque_status_changed")
 purchase_recorded = signals.signal("purchase_recorded")
 ticket_closed = signals.signal("ticket_closed")
+# a club ledger entry was written: member_id, customer_id, entry_id, kind (earn, release,
+# redeem, expire, adjust, reverse), bucket (pending | available), points (signed), value
+# (rials, at the club's point value), reference, occurred_at
 points_changed = signals.signal("points_changed")
 license_changed = signals.signal("license_changed")
 user_changed = signals.signal("user_changed")

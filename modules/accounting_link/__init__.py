@@ -28,12 +28,35 @@ MANIFEST = Manifest(
             permission="accounting_link.view",
         ),
     ),
-    scoped=True,
+    scoped=False,
 )
 
 
 def register(app):
     """Wire the module into the app: views, API, listeners, jobs, CLI."""
-    from modules.accounting_link import views
+    from modules.accounting_link import (
+        journal,
+        models,  # noqa: F401 - tables
+        views,
+    )
 
-    app.register_blueprint(views.bp)
+    journal.install_guard()
+    views.register(app)
+
+    # Each part wires its own API, listeners, jobs, hooks; see the files named here.
+    from importlib import import_module
+
+    for part in PARTS:
+        import_module(f"modules.accounting_link.{part}").register(app)
+
+
+PARTS: tuple[str, ...] = (
+    "postings",    # journal entries from sales and loyalty events (same transaction)
+    "delivery",    # connectors: REST/webhook through the outbox, dead letters
+    "exports",     # CSV/XLSX and beancount files per period
+    "moadian",     # e-invoice payloads for the tax authority, schema-checked; submission connector
+    "imports",     # customers, past sales and settlements from the accounting package
+    "api",         # /api/v1/accounting/{journal,outbox,export}
+    "widgets",     # dashboard widget: sync health
+    "demo",        # demo chart, mapping and journal for `crm demo`
+)

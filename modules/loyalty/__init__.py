@@ -30,6 +30,28 @@ MANIFEST = Manifest(
 
 def register(app):
     """Wire the module into the app: views, API, listeners, jobs, CLI."""
-    from modules.loyalty import views
+    from modules.loyalty import (
+        models,  # noqa: F401 - tables
+        views,
+    )
 
-    app.register_blueprint(views.bp)
+    views.register(app)
+
+    # Each part wires its own API, listeners, jobs, hooks; see the files named here.
+    from importlib import import_module
+
+    for part in PARTS:
+        import_module(f"modules.loyalty.{part}").register(app)
+
+
+PARTS: tuple[str, ...] = (
+    "jobs",        # release of pending points, expiry, expiry warnings (periodic)
+    "earning",     # earning rules: invoices and API purchases earn, credit notes take back
+    "tiers",       # tier qualification, upgrade at once, scheduled downgrade with notice
+    "rewards",     # catalogue, redemption, coupons (sales quotes accept them), stock
+    "notify",      # SMS when points are earned, about to expire, or a tier changes
+    "api",         # /api/v1/loyalty/{members,transactions,rewards}
+    "portal",      # the portal's club pages (/portal/club)
+    "integration", # merge handler, timeline, SLA tier hook, marketing segment field, widgets
+    "demo",        # demo members, rules, tiers, rewards for `crm demo`
+)

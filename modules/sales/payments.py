@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.database import lock, utcnow
-from core.events import emit, payment_recorded
+from core.events import cheque_status_changed, emit, payment_recorded
 from core.extensions import db
 from core.i18n import digits, to_latin_digits
 from modules.sales import receivables
@@ -177,9 +177,13 @@ def set_cheque_status(payment: Payment, status: str, *, by=None) -> Payment:
         raise PaymentError(_("A cheque that is %(now)s cannot become %(next)s.",
                              now=status_label(payment.status), next=status_label(status)))
     _lock_customer(payment.customer_id)
-    payment.status = status
+    old_status, payment.status = payment.status, status
     payment.status_changed_at = utcnow()
     db.session.flush()
+    emit(cheque_status_changed, payment=payment, payment_id=payment.id,
+         customer_id=payment.customer_id, amount=payment.amount, old_status=old_status,
+         status=status, occurred_at=payment.status_changed_at,
+         key=f"sales.payment:{payment.id}:{status}")
     if status == "bounced":
         _announce(payment, -payment.amount, f"sales.payment:{payment.id}:bounced")
     return payment

@@ -1,0 +1,5 @@
+"""Accounting link: api (to be written)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Accounting link: delivery (to be written)."""
+
+
+def register(app) -> None:
+    pass

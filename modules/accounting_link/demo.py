@@ -1,0 +1,5 @@
+"""Accounting link: demo (to be written)."""
+
+
+def register(app) -> None:
+    pass

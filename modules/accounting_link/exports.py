@@ -1,0 +1,5 @@
+"""Accounting link: exports (to be written)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Accounting link: imports (to be written)."""
+
+
+def register(app) -> None:
+    pass

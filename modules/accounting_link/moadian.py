@@ -1,0 +1,5 @@
+"""Accounting link: moadian (to be written)."""
+
+
+def register(app) -> None:
+    pass

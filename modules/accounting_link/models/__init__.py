@@ -1,0 +1,4 @@
+"""Accounting-link tables (``accounting_link_*``), one file per topic; importing this package
+defines them all."""
+
+from modules.accounting_link.models import journal  # noqa: F401

@@ -1,0 +1,5 @@
+"""Accounting link: postings (to be written)."""
+
+
+def register(app) -> None:
+    pass

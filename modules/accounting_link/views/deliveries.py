@@ -1,0 +1,1 @@
+"""Accounting-link pages: deliveries (to be written)."""

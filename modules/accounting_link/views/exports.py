@@ -1,0 +1,1 @@
+"""Accounting-link pages: exports (to be written)."""

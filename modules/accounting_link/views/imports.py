@@ -1,0 +1,1 @@
+"""Accounting-link pages: imports (to be written)."""

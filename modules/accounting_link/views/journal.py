@@ -1,0 +1,1 @@
+"""Accounting-link pages: journal (to be written)."""

@@ -1,0 +1,1 @@
+"""Accounting-link pages: mapping (to be written)."""

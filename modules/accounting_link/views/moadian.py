@@ -1,0 +1,1 @@
+"""Accounting-link pages: moadian (to be written)."""

@@ -1,0 +1,1 @@
+"""Accounting-link pages: reconciliation (to be written)."""

@@ -1,0 +1,5 @@
+"""Accounting link: widgets (to be written)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Customer club: api (to be written)."""
+
+
+def register(app) -> None:
+    pass

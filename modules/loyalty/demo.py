@@ -1,0 +1,5 @@
+"""Customer club: demo (to be written)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Customer club: earning (to be written)."""
+
+
+def register(app) -> None:
+    pass

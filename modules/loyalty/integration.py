@@ -1,0 +1,5 @@
+"""Customer club: integration (to be written)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Customer club: jobs (to be written)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,5 @@
+"""Customer club: notify (to be written)."""
+
+
+def register(app) -> None:
+    pass

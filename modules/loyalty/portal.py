@@ -1,0 +1,5 @@
+"""Customer club: portal (to be written)."""
+
+
+def register(app) -> None:
+    pass

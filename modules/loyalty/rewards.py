@@ -1,0 +1,5 @@
+"""Customer club: rewards (to be written)."""
+
+
+def register(app) -> None:
+    pass

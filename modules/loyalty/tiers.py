@@ -1,0 +1,5 @@
+"""Customer club: tiers (to be written)."""
+
+
+def register(app) -> None:
+    pass

@@ -1,0 +1,1 @@
+"""Customer-club pages: members (to be written)."""

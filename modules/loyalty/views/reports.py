@@ -1,0 +1,1 @@
+"""Customer-club pages: reports (to be written)."""

@@ -1,0 +1,1 @@
+"""Customer-club pages: rewards (to be written)."""

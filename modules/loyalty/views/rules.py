@@ -1,0 +1,1 @@
+"""Customer-club pages: rules (to be written)."""

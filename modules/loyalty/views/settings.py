@@ -1,0 +1,1 @@
+"""Customer-club pages: settings (to be written)."""

@@ -1,0 +1,1 @@
+"""Customer-club pages: tiers (to be written)."""
