@@ -128,7 +128,8 @@ def init_app(app: Flask) -> None:
     from core.pagination import url_with
 
     app.jinja_env.globals.update(crm_core_menu=core_menu, crm_banners=banners,
-                                 crm_url_with=url_with, crm_can=has_permission)
+                                 crm_url_with=url_with, crm_can=has_permission,
+                                 crm_view_functions=lambda: current_app.view_functions)
     for code, title, message in (
         (400, _l("Bad request"), _l("The request could not be understood.")),
         (403, _l("Not allowed"), _l("You do not have permission to open this page.")),
