@@ -73,6 +73,11 @@ def club_settings() -> ClubSettings:
     return ClubSettings(**values)
 
 
+def _point_value() -> int:
+    stored = get_setting(SETTING_KEYS["point_value"])
+    return ClubSettings.point_value if stored is None else int(stored)
+
+
 def today() -> date:
     return local_date(utcnow())
 
@@ -116,11 +121,12 @@ def _write(member: Member, kind: str, bucket: str, points: int, *, reason: str =
         member.pending += points
     if member.balance < 0 or member.pending < 0:
         raise LedgerError(_("Points can never go below zero."))
-    if kind in ("earn", "adjust") and points > 0:
+    if kind in ("earn", "adjust") and points > 0 and reverses_id is None:
         member.lifetime_earned += points
-    elif kind == "redeem":
+    elif kind == "redeem":  # a returned redemption (positive) lowers the total again
         member.lifetime_redeemed -= points
-    member.last_activity_on = today()
+    if kind in ("earn", "redeem"):  # the member's own doing, not a job's
+        member.last_activity_on = today()
     entry = Entry(member_id=member.id, kind=kind, bucket=bucket, points=points,
                   reason=reason[:300], reference=reference[:100], key=key, rule_id=rule_id,
                   reverses_id=reverses_id, balance_after=member.balance,
@@ -130,7 +136,7 @@ def _write(member: Member, kind: str, bucket: str, points: int, *, reason: str =
     db.session.flush()
     emit(points_changed, member_id=member.id, customer_id=member.customer_id,
          entry_id=entry.id, kind=kind, bucket=bucket, points=points,
-         value=points * club_settings().point_value, reference=entry.reference,
+         value=points * _point_value(), reference=entry.reference,
          occurred_at=entry.created_at)
     return entry
 
@@ -231,7 +237,7 @@ def earn(member: Member, points: int, *, reason: str, reference: str = "",
     existing = _by_key(key)
     if existing is not None:
         return existing
-    if member.status != "active":
+    if kind == "earn" and member.status != "active":
         raise LedgerError(_("This member has left the club and earns no points."))
     day = today()
     settle(member, day)
@@ -240,6 +246,8 @@ def earn(member: Member, points: int, *, reason: str, reference: str = "",
     available_on = day + timedelta(days=max(wait, 0))
     if expires_on is None and settings.expiry_months:
         expires_on = add_jalali_months(available_on, settings.expiry_months)
+    if expires_on is not None and expires_on < available_on:
+        raise LedgerError(_("Points cannot expire before they become available."))
     bucket = "pending" if available_on > day else "available"
     entry = _write(member, kind, bucket, points, reason=reason, reference=reference, key=key,
                    rule_id=rule_id, amount=amount, by=by)
@@ -304,7 +312,7 @@ def reverse_earning(member: Member, reference: str, points: int, *, reason: str,
         Lot.status.in_(("pending", "available")), Lot.remaining > 0)
         .order_by(Lot.id.desc())).scalars().all()
     entries = []
-    left = points
+    left = min(points, _reversible(member.id, reference))
     for bucket in ("pending", "available"):
         lots = [lot for lot in own if lot.status == bucket]
         amount = min(left, sum(lot.remaining for lot in lots))
@@ -331,11 +339,26 @@ def reverse_earning(member: Member, reference: str, points: int, *, reason: str,
     return entries
 
 
+def _reversible(member_id: int, reference: str) -> int:
+    """Points ``reference`` earned that are not yet reversed and did not expire (expired
+    points are gone already: a refund never takes them twice)."""
+    lots = select(Lot.id).where(Lot.member_id == member_id, Lot.reference == reference)
+    earned = db.session.execute(select(func.coalesce(func.sum(Lot.points), 0)).where(
+        Lot.member_id == member_id, Lot.reference == reference)).scalar_one()
+    expired = db.session.execute(
+        select(func.coalesce(func.sum(LotUse.points), 0)).join(Entry, Entry.id == LotUse.entry_id)
+        .where(LotUse.lot_id.in_(lots), Entry.kind == "expire")).scalar_one()
+    reversed_ = db.session.execute(select(func.coalesce(func.sum(Entry.points), 0)).where(
+        Entry.member_id == member_id, Entry.reference == reference,
+        Entry.kind == "reverse")).scalar_one()
+    return max(int(earned) - int(expired) + int(reversed_), 0)
+
+
 def return_redemption(entry: Entry, *, reason: str, by=None) -> Entry:
     """Give back the points of a redemption (a cancelled reward) to the lots it used; points
     of a lot that has expired since are not given back."""
     key = f"return:{entry.id}"
-    if entry.kind not in ("redeem", "adjust") or entry.points >= 0:
+    if entry.kind not in ("redeem", "adjust") or entry.points >= 0 or entry.reverses_id:
         raise LedgerError(_("Only a redemption can be given back."))
     member = lock_member(entry.member_id)
     existing = _by_key(key)
@@ -355,7 +378,8 @@ def return_redemption(entry: Entry, *, reason: str, by=None) -> Entry:
         back += use.points
     if back == 0:
         raise LedgerError(_("The points of this redemption have expired since."))
-    return _write(member, "adjust", "available", back, reason=reason,
+    # the same kind, positive: burn reports and the liability net out the redemption
+    return _write(member, entry.kind, "available", back, reason=reason,
                   reference=entry.reference, key=key, reverses_id=entry.id, by=by)
 
 
@@ -424,13 +448,25 @@ def problems(member: Member) -> list[str]:
         found.append(f"pending {member.pending} != pending lots {lots.get('pending', 0)}")
     if member.balance < 0 or member.pending < 0:
         found.append("negative points")
+    dead = db.session.execute(select(func.count()).select_from(Lot).where(
+        Lot.member_id == member.id, Lot.status.in_(("used", "expired", "reversed")),
+        Lot.remaining != 0)).scalar_one()
+    if dead:
+        found.append(f"{dead} used, expired or reversed lots still hold points")
     return found
 
 
 def merge_members(survivor: Member, loser: Member) -> None:
     """Fold ``loser``'s entries, lots and balances into ``survivor`` (customer merge)."""
-    survivor = lock_member(survivor.id)
-    loser = lock_member(loser.id)
+    if survivor.id == loser.id:
+        raise LedgerError(_("A member cannot be merged into themselves."))
+    first, second = sorted((survivor.id, loser.id))  # one lock order: no deadlock
+    locked = {first: lock_member(first), second: lock_member(second)}
+    survivor, loser = locked[survivor.id], locked[loser.id]
+    db.session.execute(update(Member).where(Member.referred_by_id == loser.id,
+                                            Member.id != survivor.id)
+                       .values(referred_by_id=survivor.id)
+                       .execution_options(synchronize_session=False))
     for model in (Entry, Lot):
         db.session.execute(update(model).where(model.member_id == loser.id)
                            .values(member_id=survivor.id)
@@ -439,5 +475,8 @@ def merge_members(survivor: Member, loser: Member) -> None:
     survivor.pending += loser.pending
     survivor.lifetime_earned += loser.lifetime_earned
     survivor.lifetime_redeemed += loser.lifetime_redeemed
-    loser.balance = loser.pending = 0
+    loser.balance = loser.pending = loser.lifetime_earned = loser.lifetime_redeemed = 0
+    if loser.last_activity_on and (survivor.last_activity_on is None
+                                   or loser.last_activity_on > survivor.last_activity_on):
+        survivor.last_activity_on = loser.last_activity_on
     db.session.flush()

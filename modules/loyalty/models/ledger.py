@@ -80,6 +80,8 @@ class Lot(db.Model):
     available_on: Mapped[date] = mapped_column(Date, index=True)
     expires_on: Mapped[date | None] = mapped_column(Date)  # null: never expires
     reference: Mapped[str] = mapped_column(String(100), default="", index=True)
+    # the day the member was told these points will expire (set once: the warning is sent once)
+    warned_on: Mapped[date | None] = mapped_column(Date)
 
     entry = relationship("Entry")
 
