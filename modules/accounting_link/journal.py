@@ -13,6 +13,8 @@ transaction (the event that caused it), so the entry exists exactly when the eve
   fiscal year (``revenue:<category id>`` falls back to ``revenue``, ``bank:<method>`` to
   ``bank:transfer``). Zero legs are dropped; what is left must balance, or ``JournalError``.
 - Numbers are gapless per Jalali fiscal year.
+- A fiscal year that is closed (``close_fiscal_year``) takes no more entries: an event dated
+  in it is posted on the first day of the next open year, and the description says so.
 - ``ENTRY_POSTED`` callbacks (the delivery connectors) run right after, in the same
   transaction, so each delivery is queued in the outbox with the entry.
 
@@ -22,19 +24,22 @@ supplies a small standard chart so nothing is ever left unposted.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
-from core.database import lock, utcnow
+from core.database import get_setting, lock, utcnow
 from core.extensions import db
-from core.i18n import fiscal_year_of, local_date
+from core.i18n import fiscal_year_of, fiscal_year_range, jdate, local_date
 from modules.accounting_link.models.journal import (
     Account,
     AccountMapping,
     EntrySequence,
+    FiscalYear,
     JournalEntry,
     JournalLine,
 )
@@ -77,6 +82,67 @@ class Leg:
     credit: int = 0
     memo: str = ""
 
+
+class FiscalYearClosed(JournalError):
+    """An entry dated in a closed fiscal year."""
+
+
+def deployment_language() -> str:
+    """The language entries are described in (the deployment's display language)."""
+    languages = current_app.config.get("CRM_LANGUAGES", ("fa", "en"))
+    chosen = get_setting("display.language")
+    return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def in_deployment_language():
+    """``with in_deployment_language(): ...`` — texts stored on entries are in one language."""
+    return force_locale(deployment_language())
+
+
+# --- fiscal years --------------------------------------------------------------------------
+
+def closed_years() -> set[int]:
+    return set(db.session.execute(
+        select(FiscalYear.year).where(FiscalYear.closed.is_(True))).scalars())
+
+
+def create_fiscal_year(year: int) -> FiscalYear:
+    """The fiscal year ``year`` (Jalali, from the fiscal start month setting); idempotent."""
+    row = db.session.execute(select(FiscalYear).where(FiscalYear.year == year)).scalar()
+    if row is not None:
+        return row
+    if not 1300 <= year <= 1600:
+        raise JournalError(_("%(year)s is not a Jalali year.", year=year))
+    starts_on, next_start = fiscal_year_range(year)
+    row = FiscalYear(year=year, starts_on=starts_on, ends_on=next_start - timedelta(days=1),
+                     closed=False)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def close_fiscal_year(year: int) -> FiscalYear:
+    """Close ``year``: entries dated in it are refused from now on (posted in the next year)."""
+    row = create_fiscal_year(year)
+    row.closed = True
+    db.session.flush()
+    return row
+
+
+def posting_day(day: date) -> tuple[date, int, int | None]:
+    """(the day to post on, its fiscal year, the closed year it moved out of or None)."""
+    closed = closed_years()
+    fiscal_year = fiscal_year_of(day)
+    if fiscal_year not in closed:
+        return day, fiscal_year, None
+    moved_from = fiscal_year
+    while fiscal_year in closed:
+        day = fiscal_year_range(fiscal_year)[1]
+        fiscal_year = fiscal_year_of(day)
+    return day, fiscal_year, moved_from
+
+
+# --- the chart -----------------------------------------------------------------------------
 
 def ensure_default_chart() -> None:
     """Create the standard accounts and map every unmapped role to them (idempotent)."""
@@ -165,8 +231,13 @@ def post_entry(*, kind: str, source_type: str, source_id: int | None, key: str,
         raise JournalError(_("The entry does not balance: debits %(debits)s, credits "
                              "%(credits)s.", debits=debits, credits=credits))
     occurred_at = occurred_at or utcnow()
-    day = local_date(occurred_at)
-    fiscal_year = fiscal_year_of(day)
+    day, fiscal_year, moved_from = posting_day(local_date(occurred_at))
+    if moved_from is not None:
+        with in_deployment_language():
+            note = _("Dated %(day)s in closed fiscal year %(year)s; posted on the first day of "
+                     "%(next)s.", day=jdate(local_date(occurred_at)), year=moved_from,
+                     next=fiscal_year)
+        description = f"{description} ({note})" if description else note
     lock("accounting_link.journal")  # one numbering at a time, on SQLite and PostgreSQL
     existing = by_key(key)  # a racing transaction may have posted it while we waited
     if existing is not None:
@@ -192,6 +263,8 @@ def reverse_entry(original: JournalEntry, *, reason: str = "", by=None,
     """A new entry with every line of ``original`` on the other side; ``original`` stays."""
     if original.reverses_id is not None:
         raise JournalError(_("A reversal is not reversed again; post a new entry instead."))
+    if original.id is None or inspect(original).pending:
+        raise JournalError(_("Only a written entry can be reversed."))
     legs = [Leg(line.role, debit=line.credit, credit=line.debit, memo=line.memo)
             for line in original.lines]
     return post_entry(kind="reversal", source_type=original.source_type,
@@ -205,12 +278,36 @@ def reverse_entry(original: JournalEntry, *, reason: str = "", by=None,
 # --- the ORM guard -------------------------------------------------------------------------
 
 def guard_entries(session: Session, _flush_context, _instances) -> None:
-    """before_flush: a written entry or line never changes and is never deleted."""
+    """before_flush: a written entry or line never changes and is never deleted; a new entry
+    balances and is not dated in a closed fiscal year; no line joins a written entry."""
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, JournalEntry | JournalLine) and inspect(obj).persistent:
             if obj in session.deleted or session.is_modified(obj, include_collections=False):
                 entry_id = obj.id if isinstance(obj, JournalEntry) else obj.entry_id
                 raise EntryImmutable(entry_id)
+    new_entries = [obj for obj in session.new if isinstance(obj, JournalEntry)]
+    for obj in session.new:
+        if isinstance(obj, JournalLine):
+            parent = obj.entry
+            if parent is None and obj.entry_id is not None:
+                with session.no_autoflush:
+                    parent = session.get(JournalEntry, obj.entry_id)
+            if parent is not None and inspect(parent).persistent:
+                raise EntryImmutable(parent.id)
+    if not new_entries:
+        return
+    with session.no_autoflush:
+        closed = set(session.execute(
+            select(FiscalYear.year).where(FiscalYear.closed.is_(True))).scalars())
+    for entry in new_entries:
+        debits = sum(line.debit or 0 for line in entry.lines)
+        credits = sum(line.credit or 0 for line in entry.lines)
+        if not entry.lines or debits != credits or debits != entry.total:
+            raise JournalError(_("The entry does not balance: debits %(debits)s, credits "
+                                 "%(credits)s.", debits=debits, credits=credits))
+        if entry.fiscal_year in closed:
+            raise FiscalYearClosed(_("Fiscal year %(year)s is closed; it takes no more "
+                                     "entries.", year=entry.fiscal_year))
 
 
 def install_guard() -> None:
