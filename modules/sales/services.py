@@ -243,3 +243,78 @@ def documents_between(start, end) -> list[dict]:
                   Payment.received_on >= start, Payment.received_on <= end)
                   .order_by(Payment.received_on, Payment.id)).unique().scalars()]
     return found
+
+
+def line_categories(invoice) -> list[tuple[int | None, int]]:
+    """(product category id or None, line total in rials) of each line of a document."""
+    ids = {line.product_id for line in invoice.lines if line.product_id}
+    categories = {p.id: p.category_id for p in products_by_ids(ids).values()}
+    return [(categories.get(line.product_id), int(line.total or 0)) for line in invoice.lines]
+
+
+def other_posted_invoices(invoice) -> int:
+    """How many other posted invoices (not credit notes) the invoice's customer has."""
+    from sqlalchemy import func
+
+    from modules.sales.models.documents import Invoice
+
+    return int(db.session.execute(select(func.count(Invoice.id)).where(
+        Invoice.customer_id == invoice.customer_id, Invoice.kind == "invoice",
+        Invoice.status == "posted", Invoice.id != invoice.id)).scalar())
+
+
+# --- for the accounting link's imports and reconciliation ------------------------------------
+
+def posted_invoice_by_reference(reference: str, kind: str = "invoice"):
+    """The posted invoice (or, with ``kind="credit_note"``, credit note) numbered
+    ``reference`` ("1404-12"; any digits, "-" or "/"), or None."""
+    from core.i18n import to_latin_digits
+    from modules.sales.models.documents import Invoice
+
+    text = to_latin_digits(str(reference or "")).strip().replace("/", "-")
+    year, _sep, number = text.partition("-")
+    if not (year.isdigit() and number.isdigit()):
+        return None
+    return db.session.execute(select(Invoice).where(
+        Invoice.kind == kind, Invoice.status == "posted", Invoice.fiscal_year == int(year),
+        Invoice.number == int(number))).unique().scalar()
+
+
+def invoice_owed(invoice) -> int:
+    """What is still owed on a posted invoice (rials)."""
+    from modules.sales.receivables import invoice_balance
+
+    return invoice_balance(invoice)
+
+
+def settle_invoice(invoice, *, amount: int, method: str, received_on=None, reference: str = "",
+                   note: str = "", by=None):
+    """Record a payment of ``amount`` allocated to ``invoice`` alone (cash, card or transfer);
+    raises ``ValueError`` (sales' PaymentError) with the reason when it cannot."""
+    from modules.sales.payments import record_payment
+
+    return record_payment(invoice.customer, amount=amount, method=method, by=by,
+                          received_on=received_on, reference=reference, note=note,
+                          allocations=[(invoice, amount)])
+
+
+def documents_between(start, end) -> list[dict]:
+    """Posted invoices and credit notes issued, and payments received, from ``start`` to
+    ``end`` (dates, inclusive), as dicts: kind (invoice, credit_note, payment), id, number
+    (the invoice's "1404-12"; a payment's reference), date, amount (rials), customer_id,
+    status (a payment's)."""
+    from modules.sales.models.documents import Invoice
+    from modules.sales.models.payments import Payment
+
+    found = [{"kind": i.kind, "id": i.id, "number": i.reference, "date": i.issue_date,
+              "amount": i.total, "customer_id": i.customer_id, "status": i.status}
+             for i in db.session.execute(select(Invoice).where(
+                 Invoice.status == "posted", Invoice.issue_date >= start,
+                 Invoice.issue_date <= end).order_by(Invoice.issue_date, Invoice.id))
+             .unique().scalars()]
+    found += [{"kind": "payment", "id": p.id, "number": p.reference, "date": p.received_on,
+               "amount": p.amount, "customer_id": p.customer_id, "status": p.status}
+              for p in db.session.execute(select(Payment).where(
+                  Payment.received_on >= start, Payment.received_on <= end)
+                  .order_by(Payment.received_on, Payment.id)).unique().scalars()]
+    return found
