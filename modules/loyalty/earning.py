@@ -263,10 +263,10 @@ def _referrer_bonus(member: Member, rule: Rule, *, by=None) -> Entry | None:
 def _after_earning(member: Member, entries: list[Entry]) -> None:
     from modules.loyalty import notify, tiers
 
-    tiers.evaluate(member)
     points_earned = getattr(notify, "points_earned", None)
     if points_earned is not None:
         points_earned(member, entries)
+    tiers.evaluate(member)
 
 
 # --- invoices ---------------------------------------------------------------------------------

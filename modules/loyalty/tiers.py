@@ -104,7 +104,7 @@ def evaluate(member: Member, now: datetime | None = None) -> TierChange | None:
     with notice (done when due). Returns the change made or scheduled, or None."""
     if member is None or member.status != "active":
         return None
-    now = now or utcnow()
+    now = _aware(now or utcnow())
     day = _local_day(now)
     target = target_tier(member, day=day)
     current = member.tier
