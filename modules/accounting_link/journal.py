@@ -313,3 +313,56 @@ def guard_entries(session: Session, _flush_context, _instances) -> None:
 def install_guard() -> None:
     if not event.contains(Session, "before_flush", guard_entries):
         event.listen(Session, "before_flush", guard_entries)
+
+
+# --- reading the journal -------------------------------------------------------------------
+
+@dataclass
+class BalanceRow:
+    """One account of a trial balance; opening and closing are net debit (credit < 0)."""
+
+    account: Account
+    opening: int = 0
+    debits: int = 0
+    credits: int = 0
+
+    @property
+    def closing(self) -> int:
+        return self.opening + self.debits - self.credits
+
+
+def trial_balance(start: date, end: date) -> tuple[list[BalanceRow], BalanceRow]:
+    """Per account: the net of every line dated before ``start`` (opening), the debits and
+    credits dated ``start``..``end`` (inclusive), and the closing net; and the totals row.
+
+    Openings carry over fiscal years for every account (the link keeps no closing entries),
+    so the openings and the closings each sum to zero, as the debits equal the credits.
+    """
+    from sqlalchemy import case, func
+
+    before = JournalEntry.entry_date < start
+    within = JournalEntry.entry_date.between(start, end)
+    rows = db.session.execute(
+        select(JournalLine.account_id,
+               func.coalesce(func.sum(case((before, JournalLine.debit - JournalLine.credit),
+                                           else_=0)), 0),
+               func.coalesce(func.sum(case((within, JournalLine.debit), else_=0)), 0),
+               func.coalesce(func.sum(case((within, JournalLine.credit), else_=0)), 0))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(JournalEntry.entry_date <= end)
+        .group_by(JournalLine.account_id)).all()
+    accounts = {a.id: a for a in db.session.execute(select(Account)).scalars()}
+    result = [BalanceRow(accounts[account_id], int(opening), int(debits), int(credits))
+              for account_id, opening, debits, credits in rows
+              if opening or debits or credits]
+    result.sort(key=lambda row: (row.account.code, row.account.id))
+    totals = BalanceRow(Account(code="", name="", kind=""),
+                        sum(r.opening for r in result), sum(r.debits for r in result),
+                        sum(r.credits for r in result))
+    return result, totals
+
+
+def reversal_of(entry: JournalEntry) -> JournalEntry | None:
+    """The entry that reverses ``entry``, if any."""
+    return db.session.execute(
+        select(JournalEntry).where(JournalEntry.reverses_id == entry.id)).scalar()
