@@ -10,6 +10,8 @@ second call for the same event send nothing more.
 
 import hashlib
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -20,6 +22,17 @@ from core.extensions import db
 from core.i18n import format_number, jdate
 
 log = logging.getLogger(__name__)
+_quiet: ContextVar[bool] = ContextVar("loyalty_notify_quiet", default=False)
+
+
+@contextmanager
+def quiet():
+    """No notices inside this block (demo data, bulk corrections)."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
 
 
 def language() -> str:
@@ -49,6 +62,8 @@ def _tier_name(tier, lang: str) -> str:
 
 def _send(member, key: str, compose) -> bool:
     """Send ``compose(lang)``'s text to the member; True when it was queued."""
+    if _quiet.get():
+        return False
     try:
         mobile = _mobile(member)
         if not mobile:
