@@ -9,6 +9,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -48,6 +49,8 @@ class Reward(db.Model):
     product_id: Mapped[int | None] = mapped_column(Integer)  # gift product (sales product)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    min_tier = relationship("Tier", lazy="joined")
+
 
 class Redemption(db.Model):
     """A member bought a reward with points (one redeem ledger entry)."""
@@ -68,6 +71,8 @@ class Redemption(db.Model):
 
     reward = relationship("Reward", lazy="joined")
     coupon = relationship("Coupon")
+    member = relationship("Member")
+    created_by = relationship("User")
 
 
 class Coupon(db.Model):
@@ -91,3 +96,27 @@ class Coupon(db.Model):
     used_on: Mapped[str] = mapped_column(String(60), default="")  # e.g. sales.quote:12
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    reward = relationship("Reward")
+    customer = relationship("Customer")
+
+
+class CouponUse(db.Model):
+    """A coupon (or part of a gift card) taken by a document, e.g. ``sales.quote:12``.
+
+    ``released_at`` is set when the document gives it back (the coupon removed, the quote
+    cancelled or rejected); a gift card then gets ``amount`` back on its balance.
+    """
+
+    __tablename__ = "loyalty_coupon_use"
+    __table_args__ = (CheckConstraint("amount >= 0", name="ck_loyalty_coupon_use_amount"),
+                      Index("ix_loyalty_coupon_use_reference", "reference", "released_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coupon_id: Mapped[int] = mapped_column(ForeignKey("loyalty_coupon.id", ondelete="CASCADE"),
+                                           index=True)
+    reference: Mapped[str] = mapped_column(String(60))
+    amount: Mapped[int] = mapped_column(BigInteger)  # rials of discount it gave
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    coupon = relationship("Coupon", lazy="joined")
