@@ -34,7 +34,8 @@ from sqlalchemy import func, select
 
 from core.events import invoice_posted, module_listener
 from core.extensions import db
-from core.i18n import local_date, utc_range
+from core.i18n import format_number, local_date, utc_range
+from core.money import format_money
 from modules.loyalty import ledger
 from modules.loyalty.models.ledger import Entry
 from modules.loyalty.models.members import Member
@@ -107,8 +108,6 @@ def _multiplied(points: int, multiplier_bp: int) -> int:
 
 
 def _times(multiplier_bp: int) -> str:
-    from core.i18n import format_number
-
     whole, part = divmod(multiplier_bp, BP)
     text = format_number(whole) + (f".{part:04d}".rstrip("0") if part else "")
     return "×" + text
@@ -168,8 +167,9 @@ def preview(amount: int, *, member: Member | None = None, lines=None, day: date 
     for rule in spend:
         points = _spend_points([rule], lines)
         result.rows.append(PreviewRow(rule.name, points, rule, str(rule.id),
-                                      _("%(points)s per %(per)s rials", points=rule.points,
-                                        per=rule.per_amount)))
+                                      _("%(points)s for every %(amount)s",
+                                        points=format_number(rule.points),
+                                        amount=format_money(rule.per_amount))))
     base = sum(row.points for row in result.rows)
     for rule in rules:
         if rule.kind == "category":
