@@ -172,8 +172,7 @@ def _fallbacks(role: str) -> list[str]:
     return roles
 
 
-def account_for(role: str, fiscal_year: int) -> Account:
-    """The account ``role`` posts to in ``fiscal_year`` (the year's own mapping first)."""
+def _mapped(role: str, fiscal_year: int) -> Account | None:
     rows = db.session.execute(
         select(AccountMapping).where(AccountMapping.role.in_(_fallbacks(role)))).scalars().all()
     for candidate in _fallbacks(role):
@@ -181,11 +180,20 @@ def account_for(role: str, fiscal_year: int) -> Account:
             for row in rows:
                 if row.role == candidate and row.fiscal_year == year:
                     return row.account
-    ensure_default_chart()
-    fallback = _fallbacks(role)[-1]
-    if fallback not in DEFAULT_CHART:
+    return None
+
+
+def account_for(role: str, fiscal_year: int) -> Account:
+    """The account ``role`` posts to in ``fiscal_year``: the role's own mapping (that year's,
+    then every year's), then its general role's (``revenue``, ``bank:transfer``), then the
+    standard chart's."""
+    account = _mapped(role, fiscal_year)
+    if account is None:
+        ensure_default_chart()  # maps every standard role that is still unmapped
+        account = _mapped(role, fiscal_year)
+    if account is None:
         raise JournalError(_("No account is mapped for %(role)s.", role=role))
-    return account_for(fallback, fiscal_year)
+    return account
 
 
 def _next_number(fiscal_year: int) -> int:

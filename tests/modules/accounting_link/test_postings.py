@@ -234,8 +234,6 @@ def test_posting_the_same_event_twice_writes_one_entry(app, seeded):
 
 def test_nothing_is_posted_while_the_module_is_inactive_and_backfill_catches_up(
         app, seeded, monkeypatch):
-    from click.testing import CliRunner  # noqa: F401 - the runner comes from the app
-
     from core import modules as core_modules
     from modules.sales import payments
 
