@@ -1,10 +1,11 @@
 """Tiers: who qualifies for which level, upgrades at once, downgrades after a notice.
 
 A member qualifies for a tier by the points they earned (``earn`` entries net of their
-reversals; manual adjustments do not count) or by what they spent (their purchases, net of
-refunds) over the rolling window of the club's ``tier_window_months`` Jalali months. A tier
-with neither threshold is the base tier everyone qualifies for. The member's tier is the
-highest-ranked active tier they qualify for:
+reversals; manual adjustments do not count) or by what they spent (their purchases in the
+customer analytics, net of refunds, plus purchases only the club recorded through its API)
+over the rolling window of the club's ``tier_window_months`` Jalali months. A tier with neither
+threshold is the base tier everyone qualifies for. The member's tier is the highest-ranked
+active tier they qualify for:
 
 - higher than their tier: upgraded at once (a ``TierChange`` up, done; ``notify.tier_changed``);
 - lower: a downgrade is scheduled ``downgrade_notice_days`` ahead (``notify.downgrade_notice``
@@ -52,7 +53,11 @@ def window_totals(member: Member, day=None) -> tuple[int, int]:
         Entry.created_at >= start)).scalar()
     spend = db.session.execute(select(func.coalesce(func.sum(Purchase.amount), 0)).where(
         Purchase.customer_id == member.customer_id, Purchase.occurred_at >= start)).scalar()
-    return max(int(points), 0), max(int(spend), 0)
+    # purchases only the club knows (the transactions API): the rials on their earn entries
+    club_only = db.session.execute(select(func.coalesce(func.sum(Entry.amount), 0)).where(
+        Entry.member_id == member.id, Entry.kind == "earn", Entry.amount > 0,
+        Entry.created_at >= start, ~Entry.reference.like("sales.invoice:%"))).scalar()
+    return max(int(points), 0), max(int(spend) + int(club_only), 0)
 
 
 def qualifies(tier: Tier, points: int, spend: int) -> bool:
