@@ -12,14 +12,17 @@ import hashlib
 import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import wraps
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from core import messaging
 from core.database import get_setting
 from core.extensions import db
 from core.i18n import format_number, jdate
+from core.outbox import OutboxMessage
 
 log = logging.getLogger(__name__)
 _quiet: ContextVar[bool] = ContextVar("loyalty_notify_quiet", default=False)
@@ -60,6 +63,19 @@ def _tier_name(tier, lang: str) -> str:
     return (tier.name_fa if lang == "fa" else tier.name_en) or tier.name_fa or tier.code
 
 
+def _safe(func):
+    """A notice that fails is logged and reported as not sent, never raised."""
+    @wraps(func)
+    def wrapped(member, *args, **kwargs) -> bool:
+        try:
+            return func(member, *args, **kwargs)
+        except Exception:  # noqa: BLE001 - a notice must never undo the change it reports
+            log.exception("loyalty notice %s for member %s failed", func.__name__,
+                          getattr(member, "id", None))
+            return False
+    return wrapped
+
+
 def _send(member, key: str, compose) -> bool:
     """Send ``compose(lang)``'s text to the member; True when it was queued."""
     if _quiet.get():
@@ -68,6 +84,8 @@ def _send(member, key: str, compose) -> bool:
         mobile = _mobile(member)
         if not mobile:
             return False
+        if db.session.execute(select(OutboxMessage.id).where(OutboxMessage.key == key)).first():
+            return True  # this event's notice is already on its way
         lang = language()
         with force_locale(lang):
             text = compose(lang)
@@ -83,6 +101,7 @@ def _send(member, key: str, compose) -> bool:
         return False
 
 
+@_safe
 def points_earned(member, entries) -> bool:
     """«N points added; your balance is B.» for the entries of one purchase or bonus."""
     entries = [e for e in entries or () if e is not None and e.points > 0]
@@ -102,6 +121,7 @@ def points_earned(member, entries) -> bool:
     return _send(member, f"loyalty.earned.{min(e.id for e in entries)}", compose)
 
 
+@_safe
 def points_expiring(member, lots) -> bool:
     """«N points expire on D; use them before then.» for the lots expiring soon."""
     lots = [lot for lot in lots or () if lot.remaining > 0 and lot.expires_on is not None]
@@ -120,6 +140,7 @@ def points_expiring(member, lots) -> bool:
     return _send(member, f"loyalty.expiring.{member.id}.{first.isoformat()}.{digest}", compose)
 
 
+@_safe
 def tier_changed(member, change) -> bool:
     """«You are now in tier X.» after an upgrade or a downgrade took effect."""
     if change is None:
@@ -134,6 +155,7 @@ def tier_changed(member, change) -> bool:
     return _send(member, f"loyalty.tier.{change.id}", compose)
 
 
+@_safe
 def downgrade_notice(member, change) -> bool:
     """«On D your tier goes from X to Y unless you qualify again.» for a scheduled downgrade."""
     if change is None:

@@ -44,9 +44,11 @@ class SettingsForm(FlaskForm):
 
 
 def save(values: dict) -> list[str]:
-    """Store the settings that changed; returns their names."""
+    """Store the settings whose value changed; returns their names."""
+    current = ledger.club_settings()
     changed = [name for name, key in ledger.SETTING_KEYS.items()
-               if name in values and set_setting(key, values[name])]
+               if name in values and values[name] != getattr(current, name)
+               and set_setting(key, values[name])]
     if changed:
         audit.record("loyalty.settings", target="loyalty", detail={"changed": changed})
     return changed
