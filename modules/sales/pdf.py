@@ -87,12 +87,14 @@ def invoice_html(invoice: Invoice, language: str | None = None) -> str:
 def quote_html(quote: Quote, language: str | None = None) -> str:
     """The quote's current version as print HTML."""
     from modules.sales.invoices import buyer_fields
+    from modules.sales.quote_coupons import applied
 
     language = _language(language)
     with force_locale(language):
         return render_template("sales/pdf/quote.html", quote=quote, version=quote.current,
                                company=_company(), buyer=buyer_fields(quote.customer),
-                               lang=language, font_dir=FONT_DIR.as_uri())
+                               coupon=applied(quote), lang=language,
+                               font_dir=FONT_DIR.as_uri())
 
 
 def invoice_pdf(invoice: Invoice, language: str | None = None) -> bytes:

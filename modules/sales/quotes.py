@@ -218,6 +218,10 @@ def answer(quote: Quote, accept: bool, note: str = "", *, by=None) -> Order | No
         raise QuoteError(_("This quote expired on %(date)s; ask for a new one.",
                            date=jdate(valid_until, "long")))
     quote.status = "accepted" if accept else "rejected"
+    if not accept:
+        from modules.sales.quote_coupons import remove_coupon
+
+        remove_coupon(quote)  # a club coupon on a rejected quote is usable again
     quote.responded_at = utcnow()
     quote.response_note = (note or "").strip()[:2000]
     order = make_order(quote) if accept else None
@@ -248,6 +252,9 @@ def cancel_quote(quote: Quote) -> Quote:
     """Withdraw a quote that has not been accepted."""
     if quote.status == "accepted":
         raise QuoteError(_("An accepted quote cannot be cancelled; cancel its order instead."))
+    from modules.sales.quote_coupons import remove_coupon
+
+    remove_coupon(quote)  # a club coupon on a withdrawn quote is usable again
     quote.status = "cancelled"
     quote.public_token_hash = None
     db.session.flush()

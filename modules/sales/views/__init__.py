@@ -26,3 +26,4 @@ VIEW_FILES: tuple[str, ...] = ("catalog", "pipeline", "deals", "quotes", "invoic
                                "rules")
 
 VIEW_FILES += ("performance",)  # targets and rep performance
+VIEW_FILES += ("quote_coupons",)  # customer-club coupons on quotes

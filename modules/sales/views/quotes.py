@@ -14,7 +14,7 @@ from core.extensions import db
 from core.i18n import digits, normalize, to_latin_digits
 from core.pagination import request_page
 from modules.sales import lines as doc_lines
-from modules.sales import pdf
+from modules.sales import pdf, quote_coupons
 from modules.sales import quotes as services
 from modules.sales.lines import DocumentError
 from modules.sales.models.documents import QUOTE_STATUSES, Quote, QuoteVersion
@@ -200,10 +200,11 @@ def quote_edit(quote_id: int):
                 ref=digits(quote.reference), status=services.status_label(quote.status)), "danger")
         return redirect(url_for("sales.quote_show", quote_id=quote.id))
     form = QuoteForm()
+    coupon = quote_coupons.applied(quote)
     if request.method == "GET":
         version = quote.current
-        fill_from(form, doc_lines.as_items(version), discount=version.document_discount,
-                  notes=version.notes)
+        fill_from(form, doc_lines.as_items(version), discount=quote_coupons.manual_discount(
+            quote), notes=version.notes)
         form.valid_until.data = quote.current.valid_until
     form.customer_id.data = quote.customer_id
     action, kept, preview = work_lines(form, quote.customer, services.today())
@@ -216,11 +217,14 @@ def quote_edit(quote_id: int):
             db.session.rollback()
             form.put_errors(exc.errors, kept)
         else:
+            warning = quote_coupons.reapply(quote, coupon.code if coupon else None)
             db.session.commit()
             _flash_saved(quote)
+            if warning:
+                flash(warning, "warning")
             return redirect(url_for("sales.quote_show", quote_id=quote.id))
     return render_template("sales/quote_form.html", form=form, quote=quote,
-                           customer=quote.customer, preview=preview)
+                           customer=quote.customer, preview=preview, coupon=coupon)
 
 
 # --- one quote -----------------------------------------------------------------------------
@@ -236,7 +240,10 @@ def quote_show(quote_id: int):
     send_form.to.data = quote.customer.email or ""
     return render_template("sales/quote_show.html", quote=quote, version=version,
                            send_form=send_form, answer_form=AnswerForm(),
-                           order=services.order_of(quote), label=services.status_label)
+                           order=services.order_of(quote), label=services.status_label,
+                           coupon=quote_coupons.applied(quote),
+                           takes_coupons=quote_coupons.club_active(),
+                           coupon_states=quote_coupons.ACCEPTS_COUPON)
 
 
 @bp.route("/quotes/<int:quote_id>/pdf")

@@ -271,8 +271,7 @@ def test_catalogue_pages_and_permissions(app, client, make_user, login):
 
         reward = db.session.query(Reward).one()
         assert (reward.kind, reward.cost_points, reward.valid_days) == ("gift_card", 500, 365)
-        # the deployment shows rials or tomans; the stored value is rials either way
-        assert reward.amount in (2_000_000, 20_000_000)
+        assert reward.amount == 2_000_000
         reward_id = reward.id
     listing = client.get("/loyalty/rewards")
     assert f'data-reward="{reward_id}"'.encode() in listing.data
