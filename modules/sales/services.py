@@ -243,3 +243,19 @@ def documents_between(start, end) -> list[dict]:
                   Payment.received_on >= start, Payment.received_on <= end)
                   .order_by(Payment.received_on, Payment.id)).unique().scalars()]
     return found
+
+
+def invoice_payments(invoice_id: int) -> list[dict]:
+    """What was paid on an invoice, oldest first, for its e-invoice: dicts with ``method``,
+    ``status``, ``amount`` (allocated to this invoice, rials), ``received_on``, ``reference``
+    and ``sayad_number``."""
+    from modules.sales.models.payments import Payment, PaymentAllocation
+
+    rows = db.session.execute(
+        select(Payment, PaymentAllocation.amount).join(
+            PaymentAllocation, PaymentAllocation.payment_id == Payment.id)
+        .where(PaymentAllocation.invoice_id == invoice_id)
+        .order_by(Payment.received_on, Payment.id)).all()
+    return [{"method": p.method, "status": p.status, "amount": int(amount),
+             "received_on": p.received_on, "reference": p.reference or "",
+             "sayad_number": p.sayad_number or ""} for p, amount in rows]

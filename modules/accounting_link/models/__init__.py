@@ -5,4 +5,5 @@ from modules.accounting_link.models import (
     delivery,  # noqa: F401
     imports,  # noqa: F401
     journal,  # noqa: F401
+    moadian,  # noqa: F401
 )
