@@ -62,10 +62,9 @@ def test_search_by_name_mobile_and_card_in_any_digits(app, club):
     spaced = " ".join(persian[i:i + 4] for i in range(0, 16, 4))
     assert found(spaced) == {club["sara"]}
     assert found("هیچ‌کس") == set()
-    with force_locale("en"):
-        empty = admin.get("/loyalty/members", query_string={"q": "هیچ‌کس"})
-    assert "No member matches" in empty.get_data(as_text=True) or "data-empty-state" in \
-        empty.get_data(as_text=True)
+    empty = admin.get("/loyalty/members", query_string={"q": "هیچ‌کس"}).get_data(as_text=True)
+    assert "data-empty-state" in empty and "/loyalty/members/enrol" not in empty.split(
+        'id="member-results"')[1]  # "no match", not the first-member invitation
 
 
 def test_filters_and_sorting(app, club):
@@ -132,6 +131,7 @@ def test_member_page_shows_exact_points_in_persian_digits(app, club):
     grouped = " ".join(card[i:i + 4] for i in range(0, 16, 4))
     assert f'<bdi dir="ltr">{grouped}</bdi>' in html
     assert 'data-kind="earn"' in html and 'data-kind="redeem"' in html
+    assert f'href="/loyalty/members/{club["ali"]}/redeem"' in html
     assert "خرید اول" in html and "INV-۷" in html
 
 
@@ -285,7 +285,7 @@ def test_import_reports_every_bad_row_and_dry_run_saves_nothing(app, club):
         assert member_of(ok).enrolled_via == "import"
         assert member_of(two).referred_by_id == club["sara"]
     broken = admin.post("/loyalty/members/import", data={
-        "file": (io.BytesIO("name\nx\n".encode()), "m.csv"), "csrf_token": csrf_from(page)},
+        "file": (io.BytesIO(b"name\nx\n"), "m.csv"), "csrf_token": csrf_from(page)},
         content_type="multipart/form-data").get_data(as_text=True)
     assert "data-file-problem" in broken
 
@@ -302,3 +302,19 @@ def test_customer_page_has_the_club_card_and_timeline(app, club):
     assert 'data-panel="club"' in html
     assert re.search(r"data-panel-balance>۷۵<", html)
     assert "INV-9" in html  # the earn entry on the timeline
+
+
+def test_member_page_links_rewards_to_redeem(app, club):
+    from modules.loyalty import ledger
+    from modules.loyalty.models.rewards import Reward
+
+    with app.test_request_context():
+        ledger.earn(member(club["ali"]), 800, reason="خرید")
+        reward = Reward(kind="coupon", name_fa="کوپن ده درصد", name_en="10% off",
+                        cost_points=500, percent_bp=1000, active=True)
+        db.session.add(reward)
+        db.session.commit()
+        reward_id = reward.id
+    html = sign_in(app, "ali@example.ir").get(f"/loyalty/members/{club['ali']}").get_data(
+        as_text=True)
+    assert f'href="/loyalty/members/{club["ali"]}/redeem?reward_id={reward_id}"' in html

@@ -28,7 +28,7 @@ def gateway(app):
     server.stop()
 
 
-def _deliver(app) -> list[str]:
+def _deliver(app) -> None:
     with app.app_context():
         outbox.relay_once()
 
