@@ -72,7 +72,7 @@ def test_filters_and_sorting(app, club):
     from modules.loyalty.models.tiers import Tier
 
     with app.test_request_context():
-        gold = Tier(code="gold", name_fa="طلایی", name_en="Gold", rank=3)
+        gold = Tier(code="gold", name_fa="طلایی", name_en="Gold", rank=3, min_points=2000)
         db.session.add(gold)
         db.session.flush()
         member(club["sara"]).tier_id = gold.id
@@ -107,6 +107,10 @@ def test_filters_and_sorting(app, club):
     assert _rows(html) == set()
     bad = admin.get("/loyalty/members", query_string={"enrolled_from": "1403/13/01"})
     assert "data-filter-errors" in bad.get_data(as_text=True)
+    page = admin.get(f"/loyalty/members/{club['ali']}").get_data(as_text=True)
+    assert re.search(r"data-tier-next>[^<]*طلایی", page)
+    assert "۱٬۵۰۰" in page  # 2000 - 500 points missing for gold
+    assert '<progress class="w-100" max="2000" value="500"' in page
 
 
 def test_member_page_shows_exact_points_in_persian_digits(app, club):
