@@ -242,6 +242,16 @@ def state(coupon: Coupon, day: date | None = None) -> str:
     return "issued"
 
 
+def percent_text(bp: int) -> str:
+    """Basis points as a percent in the reader's digits: 1000 → "10", 1250 → "12.5"."""
+    from decimal import Decimal
+
+    from core.i18n import format_number
+
+    value = Decimal(bp or 0) / 100
+    return format_number(int(value) if value == int(value) else value.normalize())
+
+
 def state_label(value: str) -> str:
     return {"issued": _("Ready to use"), "partly_used": _("Partly used"), "used": _("Used"),
             "void": _("Cancelled"), "expired": _("Expired")}.get(value, value)

@@ -23,6 +23,7 @@ from modules.loyalty.models.rewards import (
 from modules.loyalty.models.tiers import Tier
 
 MAX_MONEY = 10**15
+percent_text = coupons.percent_text
 
 
 class RewardError(Exception):

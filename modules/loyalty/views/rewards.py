@@ -135,8 +135,7 @@ def _form(reward: Reward | None, kind: str) -> RewardForm:
     form.min_tier_id.choices = _tier_choices()
     form.product_id.choices = _product_choices() if kind == "gift_product" else [(0, "—")]
     if request.method == "GET" and reward is not None:
-        form.percent.data = (format_number(Decimal(reward.percent_bp) / 100)
-                             if reward.percent_bp else "")
+        form.percent.data = service.percent_text(reward.percent_bp) if reward.percent_bp else ""
         if kind == "gift_card":
             form.value.data, form.amount.data = reward.amount, None
         form.max_discount.data = reward.max_discount

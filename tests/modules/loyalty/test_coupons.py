@@ -186,3 +186,38 @@ def test_a_rejected_quote_releases_its_coupon_and_an_edit_recomputes_it(app, cli
         from modules.loyalty import services
 
         assert services.check_coupon(code, owner, 1_000_000)[0] == 100_000
+
+
+def test_coupon_and_redemption_lists_filter_by_status_code_and_jalali_period(app, client, staff):
+    import jdatetime
+
+    from modules.loyalty import services
+    from modules.loyalty.ledger import today
+
+    member_id = make_member(app)
+    owner = customer_of(app, member_id)
+    used, fresh = _coupon(app, member_id), _coupon(app, member_id)
+    with app.test_request_context("/", method="POST"):
+        services.use_coupon(used, owner, "sales.quote:3", 1_000_000)
+        db.session.commit()
+    listing = client.get("/loyalty/coupons").get_data(as_text=True)
+    assert f'data-coupon="{used}" data-state="used"' in listing
+    assert f'data-coupon="{fresh}" data-state="issued"' in listing
+    only_used = client.get("/loyalty/coupons?state=used").get_data(as_text=True)
+    assert used in only_used and fresh not in only_used
+    # searching by the code as a person types it: lower case, no dashes
+    found = client.get("/loyalty/coupons?q=" + fresh.lower().replace("-", "")).get_data(
+        as_text=True)
+    assert fresh in found and used not in found
+
+    with app.app_context():
+        day = today()
+    jalali = lambda d: jdatetime.date.fromgregorian(date=d).strftime("%Y/%m/%d")  # noqa: E731
+    this_day = client.get(f"/loyalty/redemptions?from={jalali(day)}&to={jalali(day)}")
+    assert this_day.get_data(as_text=True).count("data-redemption=") == 2
+    yesterday = jalali(day - timedelta(days=1))
+    before = client.get(f"/loyalty/redemptions?from={yesterday}&to={yesterday}")
+    assert "data-redemption=" not in before.get_data(as_text=True)
+    assert b"No redemption matches" in before.data
+    by_channel = client.get("/loyalty/redemptions?channel=portal")
+    assert "data-redemption=" not in by_channel.get_data(as_text=True)

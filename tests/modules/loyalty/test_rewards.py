@@ -293,3 +293,24 @@ def test_catalogue_pages_and_permissions(app, client, make_user, login):
     assert client.get("/loyalty/rewards/new").status_code == 403
     assert client.get(f"/loyalty/members/{member_id}/redeem").status_code == 404
     assert client.get("/loyalty/coupons").status_code == 200
+
+
+def test_editing_a_percent_coupon_keeps_its_percent(app, client, make_user, login):
+    from modules.loyalty.models.rewards import Reward
+
+    make_user(seats=["loyalty"])
+    reward_id = make_reward(app, percent_bp=1250, max_discount=300_000)
+    login()
+    listing = client.get("/loyalty/rewards").get_data(as_text=True)
+    assert "۱۲٫۵" in listing and "۱۲٫۵۰" not in listing
+    form = client.get(f"/loyalty/rewards/{reward_id}/edit")
+    assert 'value="۱۲٫۵"' in form.get_data(as_text=True)
+    response = client.post(f"/loyalty/rewards/{reward_id}/edit", data={
+        "csrf_token": csrf_from(form), "kind": "coupon", "name_fa": "تخفیف",
+        "name_en": "Off", "cost_points": "120", "percent": "۱۲٫۵", "max_discount": "۳۰۰٬۰۰۰",
+        "valid_days": "0", "active": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        reward = db.session.get(Reward, reward_id)
+        assert (reward.percent_bp, reward.max_discount, reward.cost_points, reward.valid_days) == (
+            1250, 300_000, 120, 0)
