@@ -67,3 +67,20 @@ def coupon_on(reference: str) -> tuple[str, int] | None:
     """(code, discount in rials) of the coupon ``reference`` holds now, or None."""
     held = _coupons().active_use(reference)
     return (held.coupon.code, held.amount) if held is not None else None
+
+
+def tier_discount(customer_id: int) -> tuple[str, int]:
+    """(tier name in the reader's language, discount in basis points) the customer's club
+    tier offers on quotes; ("", 0) when none."""
+    from modules.loyalty.members import member_of
+    from modules.loyalty.rewards import tier_name
+
+    member = member_of(customer_id)
+    if member is None or member.tier is None or member.status != "active":
+        return "", 0
+    return tier_name(member.tier), member.tier.discount_bp or 0
+
+
+def percent_text(bp: int) -> str:
+    """Basis points as a percent in the reader's digits: 500 → "5", 1250 → "12.5"."""
+    return _coupons().percent_text(bp)

@@ -116,6 +116,20 @@ def remove_coupon(quote: Quote) -> int:
     return freed
 
 
+def tier_offer(quote: Quote) -> tuple[str, str, int] | None:
+    """(tier name, percent, rials) the customer's club tier offers on this quote, or None."""
+    club = _club()
+    if club is None:
+        return None
+    name, bp = club.tier_discount(quote.customer_id)
+    if not bp:
+        return None
+    version = quote.current
+    base = _base(version, version.document_discount or 0)
+    rials = (2 * base * bp + 10_000) // 20_000
+    return name, club.percent_text(bp), rials
+
+
 def manual_discount(quote: Quote) -> int:
     """The current version's document discount without the coupon's part."""
     current = applied(quote)

@@ -243,7 +243,9 @@ def quote_show(quote_id: int):
                            order=services.order_of(quote), label=services.status_label,
                            coupon=quote_coupons.applied(quote),
                            takes_coupons=quote_coupons.club_active(),
-                           coupon_states=quote_coupons.ACCEPTS_COUPON)
+                           coupon_states=quote_coupons.ACCEPTS_COUPON,
+                           tier_offer=quote_coupons.tier_offer(quote)
+                           if quote.status in quote_coupons.ACCEPTS_COUPON else None)
 
 
 @bp.route("/quotes/<int:quote_id>/pdf")

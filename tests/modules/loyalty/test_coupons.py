@@ -221,3 +221,20 @@ def test_coupon_and_redemption_lists_filter_by_status_code_and_jalali_period(app
     assert b"No redemption matches" in before.data
     by_channel = client.get("/loyalty/redemptions?channel=portal")
     assert "data-redemption=" not in by_channel.get_data(as_text=True)
+
+
+def test_the_quote_page_offers_the_members_tier_discount(app, client, staff):
+    from tests.modules.loyalty.club_helpers import member
+    from tests.modules.loyalty.reward_helpers import make_tier
+
+    gold = make_tier(app, "gold", rank=2, discount_bp=500, min_points=10**9)
+    member_id = make_member(app)
+    with app.app_context():
+        member(member_id).tier_id = gold
+        db.session.commit()
+    quote_id = _make_quote(app, customer_of(app, member_id))
+    page = client.get(f"/sales/quotes/{quote_id}").get_data(as_text=True)
+    assert ("Club tier Gold: 5% off, 60,000 Rial on this quote. To give it, add it to the "
+            "quote's discount.") in page
+    plain = _make_quote(app, customer_of(app, make_member(app)), quantity=2)
+    assert "data-tier-offer" not in client.get(f"/sales/quotes/{plain}").get_data(as_text=True)
