@@ -223,7 +223,8 @@ def plan_settlements(rows) -> list:
         if values["reference"] in applied:
             plan.append((row, "unchanged", None))
             continue
-        invoice = sales.posted_invoice_by_reference(values["invoice"])
+        invoice = sales.posted_invoice_by_reference(
+            values["invoice"].upper().removeprefix("INV-"))
         if invoice is None:
             row.fail("invoice", _("No posted invoice is numbered %(number)s.",
                                   number=digits(values["invoice"])))

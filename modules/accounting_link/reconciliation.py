@@ -25,6 +25,7 @@ from modules.sales import services as sales
 
 CREDIT_PREFIX = "CN-"
 PAYMENT_PREFIX = "PAY-"
+INVOICE_PREFIX = "INV-"  # how some connectors write an invoice's number; dropped
 
 
 @dataclass
@@ -127,7 +128,7 @@ def accounting_documents(rows) -> list[Document]:
     """The accounting side's documents from checked ``documents`` rows (``import_fields``)."""
     found = []
     for row in rows:
-        number = clean_number(row.values["number"])
+        number = clean_number(row.values["number"]).removeprefix(INVOICE_PREFIX)
         typed = "type" in row.values
         kind = row.values["type"] if typed else kind_of(number)
         number = _bare(kind, number)
