@@ -217,13 +217,14 @@ def by_key(key: str) -> JournalEntry | None:
 
 
 def post_entry(*, kind: str, source_type: str, source_id: int | None, key: str,
-               legs: list[Leg], occurred_at: datetime | None = None, reference: str = "",
+               legs: list[Leg], occurred_at: datetime | date | None = None,
+               reference: str = "",
                description: str = "", customer_id: int | None = None, by=None,
                reverses: JournalEntry | None = None) -> JournalEntry | None:
     """Write one balanced entry in the current transaction; see the module docstring.
 
-    Returns the entry (the existing one for a key already posted), or None when every leg is
-    zero (nothing to post).
+    ``occurred_at`` is a UTC datetime or a (Tehran) date. Returns the entry (the existing one
+    for a key already posted), or None when every leg is zero (nothing to post).
     """
     existing = by_key(key)
     if existing is not None:

@@ -106,7 +106,8 @@ def _payment_reference(payment) -> str:
 
 
 def post_payment(payment, occurred_at=None):
-    """The entry of a payment received: into the bank of its method, or cheques in hand."""
+    """The entry of a payment received, dated the day it was received: into the bank of its
+    method, or cheques in hand."""
     from modules.sales.services import payment_method_label
 
     debit = "cheques_in_hand" if payment.method == "cheque" else f"bank:{payment.method}"
@@ -116,7 +117,7 @@ def post_payment(payment, occurred_at=None):
             kind="payment", source_type="sales.payment", source_id=payment.id,
             key=f"sales.payment:{payment.id}",
             legs=[Leg(debit, debit=payment.amount), Leg("receivables", credit=payment.amount)],
-            occurred_at=occurred_at or payment.created_at,
+            occurred_at=payment.received_on or occurred_at or payment.created_at,
             reference=_payment_reference(payment),
             description=_("Payment by %(method)s from %(customer)s",
                           method=payment_method_label(payment.method).lower(), customer=name),

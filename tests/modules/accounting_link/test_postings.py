@@ -103,10 +103,13 @@ def test_payment_goes_to_the_bank_of_its_method(app, seeded, method):
 
     two_category_invoice(app, seeded)
     with app.test_request_context():
+        yesterday = payments.today() - timedelta(days=1)
         payment = payments.record_payment(_customer(seeded["customer"]), amount=1_000_000,
-                                          method=method, reference="7788", by=user())
+                                          method=method, reference="7788", by=user(),
+                                          received_on=yesterday)
         db.session.commit()
         posted = entry(f"sales.payment:{payment.id}")
+        assert posted.entry_date == yesterday  # the day the money came in
         assert legs(posted) == [(f"bank:{method}", 1_000_000, 0), ("receivables", 0, 1_000_000)]
         assert (posted.kind, posted.reference, posted.customer_id) == (
             "payment", "7788", seeded["customer"])
