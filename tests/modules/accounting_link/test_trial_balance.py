@@ -127,3 +127,24 @@ def test_trial_balance_page_figures_and_csv(app, client, login, make_user):
     empty = client.get("/accounting/trial-balance",
                        query_string={"from": "1390/01/01", "to": "1390/01/31"})
     assert "Nothing posted in this period" in empty.get_data(as_text=True)
+
+
+def test_pages_speak_persian_with_persian_digits(app, client, login, make_user):
+    from core.database import set_setting
+
+    make_user(seats=["accounting_link"], locale="fa")
+    with app.test_request_context():
+        set_setting("display.language", "fa")
+        _post("fa1", BASE, [("bank:cash", 12_500, 0), ("revenue", 0, 12_500)])
+        db.session.commit()
+    login()
+    html = client.get("/accounting/trial-balance",
+                      query_string={"from": "1403/12/01", "to": "1403/12/29"}).get_data(
+        as_text=True)
+    assert 'data-debits>۱۲٬۵۰۰<' in html and "صندوق" in html
+    for url in ("/accounting/journal", "/accounting/mapping", "/accounting/accounts",
+                "/accounting/accounts/new", "/accounting/fiscal-years",
+                "/accounting/journal/1"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert 'dir="rtl"' in response.get_data(as_text=True)
