@@ -214,11 +214,9 @@ def queue(record: EInvoice, aggregate: str | None = None) -> None:
 @module_listener("accounting_link")
 def on_invoice_posted(_sender, invoice=None, **_kw) -> None:
     """While submission is enabled, build and queue the e-invoice with the posting."""
-    if invoice is None:
+    if invoice is None or not get_setting(KEYS["enabled"]):
         return
     settings = current_settings()
-    if not settings.enabled:
-        return
     try:
         with db.session.begin_nested():
             build_einvoice(invoice, settings=settings)
