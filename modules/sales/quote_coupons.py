@@ -104,14 +104,15 @@ def remove_coupon(quote: Quote) -> int:
     club = _club()
     if club is None:
         return 0
+    if quote.status == "accepted":
+        raise DocumentError({"coupon": _("The coupon stays on an accepted quote.")})
     _lock(quote)
     current = applied(quote)
     if current is None:
         return 0
     freed = club.release_coupon(current.code, reference(quote))
-    if quote.status not in ("accepted",):
-        version = quote.current
-        _retotal(version, (version.document_discount or 0) - freed)
+    version = quote.current
+    _retotal(version, (version.document_discount or 0) - freed)
     db.session.flush()
     return freed
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -306,7 +307,8 @@ def _period() -> tuple[str, str, object, object]:
 @require_permission("loyalty.view")
 def redemptions_index():
     """Rewards members took: filter by reward, channel, member and Jalali period."""
-    stmt = scoped(select(Redemption, Member).join(Member, Member.id == Redemption.member_id),
+    stmt = scoped(select(Redemption, Member).join(Member, Member.id == Redemption.member_id)
+                  .options(selectinload(Redemption.coupon), selectinload(Redemption.created_by)),
                   Member, "loyalty")
     reward_id = _int(request.args.get("reward"))
     if reward_id:
