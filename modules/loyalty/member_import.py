@@ -36,6 +36,7 @@ class RowResult:
     status: str  # enrolled | member | error
     message: str
     customer_id: int | None = None
+    value: str = ""  # the mobile or customer id the row gave
 
 
 @dataclass
@@ -134,7 +135,9 @@ def import_members(path: str | Path, *, dry_run: bool = False) -> ImportReport:
                 raise FileProblem(_("The file has more than %(max)d rows; split it.",
                                     max=MAX_ROWS))
             status, message, customer_id = _row(values, columns, seen, dry_run)
-            report.rows.append(RowResult(line, status, message, customer_id))
+            given = next((cell_text(values[columns[k]]).strip() for k in ("customer", "mobile")
+                          if k in columns and cell_text(values[columns[k]]).strip()), "")
+            report.rows.append(RowResult(line, status, message, customer_id, given))
         if not report.rows:
             raise FileProblem(_("The file has column names but no rows to import."))
     except FileProblem as exc:
