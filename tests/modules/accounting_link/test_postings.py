@@ -249,6 +249,12 @@ def test_nothing_is_posted_while_the_module_is_inactive_and_backfill_catches_up(
         payments.set_cheque_status(cheque, "bounced", by=user())
         db.session.commit()
         cheque_id = cheque.id
+        from modules.loyalty import ledger
+        from tests.modules.loyalty.club_helpers import member
+
+        points = ledger.earn(member(_member(app)), 12, reason="before the link")
+        db.session.commit()
+        points_id = points.id
         assert all_entries() == []
     monkeypatch.setattr(core_modules, "is_active", real)
 
@@ -259,8 +265,10 @@ def test_nothing_is_posted_while_the_module_is_inactive_and_backfill_catches_up(
         assert legs(entry(f"sales.invoice:{invoice_id}"))[0] == ("receivables", 2_816_000, 0)
         assert legs(entry(f"sales.payment:{cheque_id}:bounced")) == [
             ("receivables", 800_000, 0), ("cheques_in_hand", 0, 800_000)]
+        assert legs(entry(f"loyalty.entry:{points_id}")) == [
+            ("points_expense", 12_000, 0), ("points_liability", 0, 12_000)]
         count = len(all_entries())
     again = app.test_cli_runner().invoke(args=["crm", "accounting", "backfill"])
-    assert "0 invoices and credit notes, 0 payments, 0 cheque changes" in again.output
+    assert "0 invoices and credit notes, 0 payments, 0 cheque changes, 0 club" in again.output
     with app.app_context():
         assert len(all_entries()) == count
