@@ -40,13 +40,17 @@ TYPES = ("earn", "redeem", "adjust")
 
 # --- schemas -------------------------------------------------------------------------------
 
-class MemberRef(ma.Schema):
+class ClubMemberRef(ma.Schema):
     member_id = ma.fields.Integer(load_default=None, strict=True)
     card_number = ma.fields.String(load_default=None)
     mobile = ma.fields.String(load_default=None, metadata={"description": "Any Iranian form"})
 
 
-class MemberIn(ma.Schema):
+class ClubMemberQuery(ClubMemberRef):
+    member_id = ma.fields.Integer(load_default=None)
+
+
+class ClubMemberIn(ma.Schema):
     customer_id = ma.fields.Integer(load_default=None, strict=True)
     mobile = ma.fields.String(load_default=None,
                               metadata={"description": "Finds the customer by mobile"})
@@ -56,13 +60,13 @@ class MemberIn(ma.Schema):
                                                           " the customer"})
 
 
-class TierOut(ma.Schema):
+class ClubTierOut(ma.Schema):
     id = ma.fields.Integer()
     code = ma.fields.String()
     name = ma.fields.Function(lambda t: _name(t))
 
 
-class MemberOut(ma.Schema):
+class ClubMemberOut(ma.Schema):
     id = ma.fields.Integer()
     customer_id = ma.fields.Integer()
     name = ma.fields.Function(lambda m: m.customer.display_name)
@@ -71,7 +75,7 @@ class MemberOut(ma.Schema):
     status = ma.fields.String()
     enrolled_via = ma.fields.String()
     enrolled_at = ma.fields.DateTime()
-    tier = ma.fields.Nested(TierOut, allow_none=True)
+    tier = ma.fields.Nested(ClubTierOut, allow_none=True)
     balance = ma.fields.Integer()
     pending = ma.fields.Integer()
     lifetime_earned = ma.fields.Integer()
@@ -79,20 +83,20 @@ class MemberOut(ma.Schema):
     last_activity_on = ma.fields.Date(allow_none=True)
 
 
-class ExpiringOut(ma.Schema):
+class ClubExpiringOut(ma.Schema):
     points = ma.fields.Integer(attribute="remaining")
     expires_on = ma.fields.Date()
 
 
-class MemberDetail(MemberOut):
+class ClubMemberDetail(ClubMemberOut):
     expiring_soon = ma.fields.Function(
-        lambda m: ExpiringOut(many=True).dump(ledger.expiring(m.id, EXPIRING_DAYS)),
+        lambda m: ClubExpiringOut(many=True).dump(ledger.expiring(m.id, EXPIRING_DAYS)),
         metadata={"description": f"Lots expiring within {EXPIRING_DAYS} days, soonest first"})
     expiring_points = ma.fields.Function(
         lambda m: sum(lot.remaining for lot in ledger.expiring(m.id, EXPIRING_DAYS)))
 
 
-class MemberArgs(ma.Schema):
+class ClubMemberArgs(ma.Schema):
     q = ma.fields.String(load_default="", metadata={"description": "Card number or name"})
     status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(MEMBER_STATUSES))
     tier_id = ma.fields.Integer(load_default=None)
@@ -102,13 +106,13 @@ class MemberArgs(ma.Schema):
     size = ma.fields.Integer(load_default=25, validate=ma.validate.Range(min=1, max=200))
 
 
-class MemberPage(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(MemberOut))
+class ClubMemberPage(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ClubMemberOut))
     next = ma.fields.String(allow_none=True,
                             metadata={"description": "Pass as 'after' for the next page"})
 
 
-class EntryOut(ma.Schema):
+class ClubEntryOut(ma.Schema):
     id = ma.fields.Integer()
     member_id = ma.fields.Integer()
     kind = ma.fields.String()
@@ -122,18 +126,18 @@ class EntryOut(ma.Schema):
     created_at = ma.fields.DateTime()
 
 
-class EntryArgs(MemberRef):
+class ClubEntryArgs(ClubMemberQuery):
     kind = ma.fields.String(load_default=None, validate=ma.validate.OneOf(ENTRY_KINDS))
     after = ma.fields.String(load_default=None, metadata={"description": "next cursor"})
     size = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
 
 
-class EntryPage(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(EntryOut))
+class ClubEntryPage(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ClubEntryOut))
     next = ma.fields.String(allow_none=True)
 
 
-class TransactionIn(MemberRef):
+class ClubTransactionIn(ClubMemberRef):
     type = ma.fields.String(required=True, validate=ma.validate.OneOf(TYPES))
     amount = ma.fields.Integer(load_default=None, strict=True, metadata={
         "description": "Rials spent (earn): the earning rules turn it into points"})
@@ -144,16 +148,16 @@ class TransactionIn(MemberRef):
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=300))
 
 
-class TransactionOut(ma.Schema):
+class ClubTransactionOut(ma.Schema):
     type = ma.fields.String()
     member_id = ma.fields.Integer()
     points = ma.fields.Integer(metadata={"description": "Signed change of points"})
     balance = ma.fields.Integer()
     pending = ma.fields.Integer()
-    entries = ma.fields.List(ma.fields.Nested(EntryOut))
+    entries = ma.fields.List(ma.fields.Nested(ClubEntryOut))
 
 
-class RewardOut(ma.Schema):
+class ClubRewardOut(ma.Schema):
     id = ma.fields.Integer()
     kind = ma.fields.String()
     name = ma.fields.Function(lambda r: _name(r))
@@ -168,11 +172,11 @@ class RewardOut(ma.Schema):
     valid_days = ma.fields.Integer()
 
 
-class RewardArgs(MemberRef):
+class ClubRewardArgs(ClubMemberQuery):
     pass
 
 
-class RedemptionOut(ma.Schema):
+class ClubRedemptionOut(ma.Schema):
     id = ma.fields.Integer()
     member_id = ma.fields.Integer()
     reward_id = ma.fields.Integer()
@@ -253,8 +257,8 @@ def _result(kind: str, member: Member, entries: list[Entry]) -> dict:
 @bp.route("/members")
 class Members(MethodView):
     @require_permission("loyalty.view")
-    @bp.arguments(MemberArgs, location="query")
-    @bp.response(200, MemberPage)
+    @bp.arguments(ClubMemberArgs, location="query")
+    @bp.response(200, ClubMemberPage)
     def get(self, args):
         """Club members the user may see, newest first."""
         stmt = _visible_members()
@@ -278,8 +282,8 @@ class Members(MethodView):
 
     @require_permission("loyalty.work")
     @idempotent
-    @bp.arguments(MemberIn)
-    @bp.response(201, MemberDetail)
+    @bp.arguments(ClubMemberIn)
+    @bp.response(201, ClubMemberDetail)
     def post(self, data):
         """Enrol a customer (by ``customer_id`` or ``mobile``); an unknown mobile with a name
         creates the customer. Already a member: 200 with the membership."""
@@ -317,7 +321,7 @@ class Members(MethodView):
 @bp.route("/members/<int:member_id>")
 class MemberItem(MethodView):
     @require_permission("loyalty.view")
-    @bp.response(200, MemberDetail)
+    @bp.response(200, ClubMemberDetail)
     def get(self, member_id):
         """One member: balance, pending, tier, card number and points expiring soon."""
         return get_scoped_or_404(Member, member_id, "loyalty")
@@ -328,8 +332,8 @@ class MemberItem(MethodView):
 @bp.route("/transactions")
 class Transactions(MethodView):
     @require_permission("loyalty.view")
-    @bp.arguments(EntryArgs, location="query")
-    @bp.response(200, EntryPage)
+    @bp.arguments(ClubEntryArgs, location="query")
+    @bp.response(200, ClubEntryPage)
     def get(self, args):
         """A member's ledger entries, newest first."""
         member = _member_from(args)
@@ -341,8 +345,8 @@ class Transactions(MethodView):
 
     @require_permission("loyalty.work")
     @idempotent
-    @bp.arguments(TransactionIn)
-    @bp.response(201, TransactionOut)
+    @bp.arguments(ClubTransactionIn)
+    @bp.response(201, ClubTransactionOut)
     def post(self, data):
         """Earn on a purchase (``amount`` in rials, through the earning rules), redeem
         ``points``, or adjust by ± ``points`` (needs loyalty.manage); honours
@@ -400,8 +404,8 @@ class Transactions(MethodView):
 @bp.route("/rewards")
 class Rewards(MethodView):
     @require_permission("loyalty.view")
-    @bp.arguments(RewardArgs, location="query")
-    @bp.response(200, RewardOut(many=True))
+    @bp.arguments(ClubRewardArgs, location="query")
+    @bp.response(200, ClubRewardOut(many=True))
     def get(self, args):
         """Active rewards, cheapest first; with a member, only those they may take now."""
         from modules.loyalty import rewards
@@ -419,8 +423,8 @@ class Rewards(MethodView):
 class RewardRedeem(MethodView):
     @require_permission("loyalty.work")
     @idempotent
-    @bp.arguments(MemberRef)
-    @bp.response(201, RedemptionOut)
+    @bp.arguments(ClubMemberRef)
+    @bp.response(201, ClubRedemptionOut)
     def post(self, data, reward_id):
         """Redeem a reward for a member (a coupon code comes back for coupon rewards);
         honours Idempotency-Key. Not enough points: 409."""
