@@ -76,6 +76,7 @@ def test_up_at_once_down_after_notice(app, club):
         progress = tiers.tier_progress(member(member_id))
         assert (progress["tier"].code, progress["next"].code, progress["points"],
                 progress["missing_points"]) == ("silver", "gold", 150, 350)
+        assert progress["spend"] == 1_500_000  # a purchase only the club recorded
 
         # a refund takes the points back: the downgrade is scheduled with one notice
         earning.ledger.reverse_earning(member(member_id), "pos:1", 150, reason="refund",
