@@ -125,7 +125,7 @@ def assert_ledger_with(app, member_id):
 
 def test_field_errors_and_unknown_members(app, client, shop):
     auth = shop["ali"]
-    member_id = make_member(app)
+    member_id = make_member(app, owner_email="ali@example.ir")
     cases = [
         ({"type": "earn", "member_id": member_id, "reference": "x"}, "amount"),
         ({"type": "earn", "member_id": member_id, "amount": 1000}, "reference"),
@@ -184,7 +184,7 @@ def test_reader_without_work_permission_cannot_write(app, client, make_user, sho
 
 
 def test_same_key_redeems_once_and_replays_the_answer(app, client, shop):
-    member_id = make_member(app)
+    member_id = make_member(app, owner_email="ali@example.ir")
     _give(app, member_id, 100)
     keyed = {**shop["ali"], "Idempotency-Key": "pos-7-redeem"}
     body = {"type": "redeem", "member_id": member_id, "points": 30}

@@ -25,6 +25,7 @@ from hypothesis.stateful import (
 from sqlalchemy import select
 
 from core.extensions import db
+from tests.conftest import PG_URL
 from tests.modules.loyalty.club_helpers import make_member, member
 
 START = date(2026, 3, 1)
@@ -281,7 +282,7 @@ def run_machine(app, clock):
             assert stored == model
 
     run_state_machine_as_test(Ledger, settings=settings(
-        max_examples=30, stateful_step_count=25, deadline=None,
+        max_examples=15 if PG_URL else 30, stateful_step_count=25, deadline=None,
         suppress_health_check=list(HealthCheck)))
 
 
