@@ -35,6 +35,11 @@ class Config:
     CRM_TRIAL_SEATS = 3
     CRM_EXPIRY_WARNING_DAYS = 30
     CRM_UPLOAD_DIR = str(INSTANCE_DIR / "uploads")
+    # Backups (`crm backup`, and the worker's scheduled backup when EVERY_HOURS > 0)
+    CRM_BACKUP_DIR = str(INSTANCE_DIR / "backups")
+    CRM_BACKUP_EVERY_HOURS = 0  # 0: no scheduled backups
+    CRM_BACKUP_KEEP = 7  # scheduled backups kept; older ones are deleted
+    CRM_PG_BIN: str | None = None  # folder of pg_dump/pg_restore when not the right ones on PATH
 
     BABEL_DEFAULT_LOCALE = "fa"
     BABEL_DEFAULT_TIMEZONE = "Asia/Tehran"
@@ -48,6 +53,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     CRM_HSTS = False
+    CRM_PROXY_HOPS = 0  # reverse proxies in front that set X-Forwarded-*; 0: trust none
+    CRM_LOG_JSON = False  # one JSON object per log line (deploy/gunicorn.conf.py turns it on)
     WTF_CSRF_TIME_LIMIT = None
 
     RATELIMIT_STORAGE_URI = "memory://"
@@ -106,6 +113,12 @@ ENV_OVERRIDES = {
     "CRM_SECURE_COOKIES": _bool,
     "CRM_HSTS": _bool,
     "CRM_UPLOAD_DIR": str,
+    "CRM_PROXY_HOPS": int,
+    "CRM_LOG_JSON": _bool,
+    "CRM_BACKUP_DIR": str,
+    "CRM_BACKUP_EVERY_HOURS": int,
+    "CRM_BACKUP_KEEP": int,
+    "CRM_PG_BIN": str,
     "MAIL_FROM": str,
     "RATELIMIT_STORAGE_URI": str,
     "CRM_SETTINGS_JSON": json.loads,

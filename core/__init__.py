@@ -1,6 +1,7 @@
 """Peyvand core: the application factory."""
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import INSTANCE_DIR, Config, from_deployment_file, from_environment
 
@@ -13,6 +14,9 @@ def create_app(config=None, **overrides) -> Flask:
         app.config.update(from_deployment_file())  # `crm deploy` writes it; env vars win
         app.config.update(from_environment())
     app.config.update(overrides)
+    hops = int(app.config.get("CRM_PROXY_HOPS") or 0)
+    if hops:  # trust X-Forwarded-* from that many proxies only; 0: a forged header changes nothing
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     from core import (
         admin,
@@ -20,6 +24,7 @@ def create_app(config=None, **overrides) -> Flask:
         api,
         audit,
         auth,
+        backup,
         cli,
         customers,
         database,
@@ -27,6 +32,7 @@ def create_app(config=None, **overrides) -> Flask:
         i18n,
         jobs,
         licensing,
+        logs,
         messaging,
         modules,
         outbox,
@@ -36,6 +42,7 @@ def create_app(config=None, **overrides) -> Flask:
         webhooks,
     )
 
+    logs.init_app(app)  # first: every later hook's log lines carry the request id
     database.init_app(app)  # first: everything else stores things
     i18n.init_app(app)
     security.init_app(app)  # secret key, CSRF, rate limits, headers
@@ -52,6 +59,7 @@ def create_app(config=None, **overrides) -> Flask:
     customers.init_app(app)
     ui.init_app(app)
     cli.init_app(app)
+    backup.init_app(app)  # after cli: `crm backup`/`crm restore`; the scheduled backup job
     analytics.init_app(app)
     portal.init_app(app)  # before modules: they add their pages to the customer portal
     modules.init_app(app)  # last: modules register views, API, listeners and jobs on the core

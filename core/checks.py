@@ -28,7 +28,8 @@ def run_checks(app: Flask) -> list[tuple[str, str]]:
     if deployment_id() is None:
         problems.append(("error", "no deployment id yet: run `flask --app wsgi crm init`"))
     for check in (check_migrations, check_secret_key, check_upload_dir, check_redis,
-                  check_smtp, check_sms, check_license):
+                  check_smtp, check_sms, check_license, check_proxy_and_https,
+                  check_web_workers, check_replica, check_backups):
         problems.extend(check(app))
     if app.config.get("SESSION_COOKIE_SECURE") is False and not app.debug:
         problems.append(("warning", "cookies are not HTTPS-only; set CRM_SECURE_COOKIES=1 "
@@ -155,3 +156,102 @@ def check_license(app: Flask) -> list[tuple[str, str]]:
         problems.append(("warning", f"the {state.kind} license expires in {state.days_left} "
                                     "day(s); ask your reseller for a new license"))
     return problems
+
+
+def is_production(app: Flask) -> bool:
+    """Neither a debug server nor a test run."""
+    return not (app.debug or app.testing)
+
+
+def check_proxy_and_https(app: Flask) -> list[tuple[str, str]]:
+    """Proxy hops, HTTPS-only cookies and HSTS agree with each other; jobs have a queue."""
+    problems = []
+    secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
+    hops = int(app.config.get("CRM_PROXY_HOPS") or 0)
+    if hops and not secure:
+        problems.append(("warning", f"CRM_PROXY_HOPS={hops} says a reverse proxy is in front, "
+                                    "but cookies are not HTTPS-only; if the proxy serves "
+                                    "HTTPS set CRM_SECURE_COOKIES=1"))
+    if hops < 0:
+        problems.append(("error", "CRM_PROXY_HOPS cannot be negative; set it to the number of "
+                                  "proxies in front (0 when there is none)"))
+    if app.config.get("CRM_HSTS") and not secure:
+        problems.append(("warning", "CRM_HSTS is on but cookies are not HTTPS-only; set "
+                                    "CRM_SECURE_COOKIES=1 as well (or CRM_HSTS=0 on a LAN "
+                                    "without HTTPS)"))
+    if not app.config.get("REDIS_URL"):
+        problems.append(("warning", "REDIS_URL is not set: background jobs (campaigns, imports, "
+                                    "deliveries) run inline inside web requests and rate limits "
+                                    "are counted per process; set REDIS_URL and run "
+                                    "`flask --app wsgi crm worker`"))
+    return problems
+
+
+def gunicorn_workers() -> int:
+    """The web processes deploy/gunicorn.conf.py starts (GUNICORN_WORKERS or 2 × cores + 1)."""
+    value = os.environ.get("GUNICORN_WORKERS") or os.environ.get("WEB_CONCURRENCY")
+    if value and value.isdigit():
+        return int(value)
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def check_web_workers(app: Flask) -> list[tuple[str, str]]:
+    """SQLite serialises writes: several web processes mostly wait for each other."""
+    if db.engine.dialect.name != "sqlite" or not is_production(app):
+        return []
+    workers = gunicorn_workers()
+    if workers <= 1:
+        return []
+    return [("warning", f"the database is SQLite and gunicorn would start {workers} worker "
+                        "processes; their writes wait for one another. Set GUNICORN_WORKERS=1 "
+                        "(threads still serve requests at once) or use PostgreSQL "
+                        "(DATABASE_URL)")]
+
+
+def check_replica(app: Flask) -> list[tuple[str, str]]:
+    """The read replica answers when DATABASE_REPLICA_URL is set."""
+    url = app.config.get("DATABASE_REPLICA_URL")
+    if not url:
+        return []
+    from sqlalchemy import create_engine
+
+    from config import _normalise_db_url
+
+    engine = None
+    try:
+        args = {"connect_timeout": 3} if url.startswith(("postgres", "postgresql")) else {}
+        engine = create_engine(_normalise_db_url(url), connect_args=args)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means analytics cannot use it
+        return [("error", f"cannot reach the read replica at DATABASE_REPLICA_URL "
+                          f"({exc.__class__.__name__}); fix the URL or unset it")]
+    finally:
+        if engine is not None:
+            engine.dispose()
+    return []
+
+
+def check_backups(app: Flask) -> list[tuple[str, str]]:
+    """Scheduled backups are on and their folder can be written."""
+    hours = int(app.config.get("CRM_BACKUP_EVERY_HOURS") or 0)
+    folder = Path(app.config["CRM_BACKUP_DIR"])
+    if hours <= 0:
+        if not is_production(app):
+            return []
+        return [("warning", "scheduled backups are off; set CRM_BACKUP_EVERY_HOURS (e.g. 24) "
+                            "and CRM_BACKUP_KEEP, or run `flask --app wsgi crm backup` from "
+                            "cron")]
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with tempfile.NamedTemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return [("error", f"cannot write to the backup folder {folder} ({exc.strerror}); "
+                          "set CRM_BACKUP_DIR to a writable folder")]
+    if int(app.config.get("CRM_BACKUP_KEEP") or 0) < 1:
+        return [("error", "CRM_BACKUP_KEEP must be at least 1")]
+    if folder.resolve().is_relative_to(Path(app.instance_path).resolve()):
+        return [("warning", f"backups are kept in {folder}, on the same disk as the data; "
+                            "copy them elsewhere too")]
+    return []

@@ -55,5 +55,37 @@ def check_command():
     click.echo("Deployment looks fine." if not problems else "No errors.")
 
 
+@crm.command("backup")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Folder for the archive (default: CRM_BACKUP_DIR).")
+def backup_command(out_dir):
+    """Back up the database, uploaded files and secret key into one archive."""
+    from core.backup import BackupError, make_backup
+
+    try:
+        make_backup(out_dir, echo=click.echo)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@crm.command("restore")
+@click.argument("archive", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the data.")
+def restore_command(archive, yes):
+    """Verify a backup archive, then replace this deployment's data with it."""
+    from core.backup import BackupError, restore
+
+    def confirm(manifest):
+        return yes or click.confirm(
+            f"Replace this deployment's database and files with the backup made "
+            f"{manifest['created_at']} (deployment {manifest['deployment_id']})?")
+
+    try:
+        restore(archive, echo=click.echo, confirm=confirm)
+    except BackupError as exc:
+        raise click.ClickException(f"{exc}; nothing was changed" if "nothing was changed"
+                                   not in str(exc) else str(exc)) from exc
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(crm)
