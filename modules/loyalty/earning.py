@@ -107,10 +107,20 @@ def _multiplied(points: int, multiplier_bp: int) -> int:
     return max(points * (multiplier_bp - BP) // BP, 0)
 
 
+def decimal_text(value: int, scale: int) -> str:
+    """``value / scale`` with its needed decimals, in the current locale's digits ("۱٫۵")."""
+    from flask_babel import get_locale
+
+    from core.i18n import localize_digits
+
+    whole, part = divmod(int(value or 0), scale)
+    width = len(str(scale)) - 1
+    text = localize_digits(str(whole) + (f".{part:0{width}d}".rstrip("0") if part else ""))
+    return text.replace(".", "٫") if str(get_locale() or "fa").startswith("fa") else text
+
+
 def _times(multiplier_bp: int) -> str:
-    whole, part = divmod(multiplier_bp, BP)
-    text = format_number(whole) + (f".{part:04d}".rstrip("0") if part else "")
-    return "×" + text
+    return "×" + decimal_text(multiplier_bp, BP)
 
 
 def rule_used(member_id: int, rule_id: int, day: date | None = None) -> int:

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from core.auth.permissions import has_permission, require_permission
 from core.extensions import db
 from core.fields import DigitsIntegerField, JalaliDateField, MoneyField, _TextField
-from core.i18n import format_number, localize_digits, to_latin_digits
+from core.i18n import format_number, to_latin_digits
 from modules.loyalty import earning, ledger
 from modules.loyalty.models.ledger import Entry
 from modules.loyalty.models.rules import RULE_KINDS, Rule
@@ -47,9 +47,7 @@ def parse_multiplier(text: str) -> int:
 
 
 def show_multiplier(bp: int) -> str:
-    whole, part = divmod(int(bp or 0), 10000)
-    text = str(whole) + (f".{part:04d}".rstrip("0") if part else "")
-    return localize_digits(text)
+    return earning.decimal_text(bp, 10000)
 
 
 class MultiplierField(_TextField):

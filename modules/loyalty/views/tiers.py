@@ -14,9 +14,9 @@ from wtforms.validators import DataRequired, Length, Optional
 from core.auth.permissions import has_permission, require_permission
 from core.extensions import db
 from core.fields import DigitsIntegerField, MoneyField, _TextField
-from core.i18n import localize_digits, to_latin_digits
+from core.i18n import to_latin_digits
 from modules.loyalty import ledger
-from modules.loyalty.earning import tier_name
+from modules.loyalty.earning import decimal_text, tier_name
 from modules.loyalty.models.members import Member
 from modules.loyalty.models.tiers import Tier, TierChange
 from modules.loyalty.views import bp
@@ -49,8 +49,7 @@ class PercentField(_TextField):
 
 
 def show_percent(bp: int) -> str:
-    whole, part = divmod(int(bp or 0), 100)
-    return localize_digits(str(whole) + (f".{part:02d}".rstrip("0") if part else ""))
+    return decimal_text(bp, 100)
 
 
 class TierForm(FlaskForm):

@@ -140,3 +140,22 @@ def test_permissions(app, client, make_user, login):
     assert client.get("/loyalty/tiers/new").status_code == 403
     page = _text(client.get("/loyalty/rules"))
     assert "No earning rules yet" in page and "/loyalty/rules/new" not in page
+
+
+def test_pages_in_persian(app, client, make_user, login):
+    from modules.loyalty.models.rules import Rule
+    from modules.loyalty.models.tiers import Tier
+
+    make_user(seats=["loyalty"], locale="fa")
+    with app.app_context():
+        db.session.add(Rule(name="پایه", kind="spend", points=1, per_amount=100_000))
+        db.session.add(Tier(code="gold", name_fa="طلایی", name_en="Gold", rank=1,
+                            min_points=1000, multiplier_bp=15000, discount_bp=250))
+        db.session.commit()
+        tier_id = db.session.execute(select(Tier.id)).scalar()
+    login()
+    page = _text(client.get(f"/loyalty/rules?amount=۲٬۰۰۰٬۰۰۰&category_id=0&tier_id={tier_id}"))
+    assert "data-preview-total" in page and "طلایی" in page
+    assert re.search(r"data-preview-total>[^<]*۳۰[^<]*</p>", page)  # 20 + 10 for gold
+    tiers = _text(client.get("/loyalty/tiers"))
+    assert "×۱٫۵" in tiers and "۲٫۵٪" in tiers
