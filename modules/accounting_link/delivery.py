@@ -30,6 +30,7 @@ they end in the dead-letter list, to be retried once it is enabled again.
 import http.client
 import json
 import secrets
+import socket
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -197,8 +198,11 @@ class _Connections:
             cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
             connection = self.open[key] = cls(host, port, timeout=timeout)
         connection.timeout = timeout
-        if connection.sock is not None:
-            connection.sock.settimeout(timeout)
+        if connection.sock is None:
+            connection.connect()
+            # one small request and answer each: no Nagle wait for the peer's delayed ACK
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection.sock.settimeout(timeout)
         return connection, fresh
 
     def drop(self, scheme: str, host: str, port: int | None) -> None:
@@ -226,9 +230,10 @@ def post(url: str, body: bytes, headers: dict, timeout: float,
     connections = connections or _Connections()
     try:
         for _try in range(2):
-            connection, fresh = connections.get(parts.scheme, parts.hostname, parts.port,
-                                                timeout)
+            fresh = True
             try:
+                connection, fresh = connections.get(parts.scheme, parts.hostname, parts.port,
+                                                    timeout)
                 connection.request("POST", path, body=body, headers=headers)
                 response = connection.getresponse()
                 response.read()

@@ -9,6 +9,7 @@ connection dropped before accepting, or one dropped after accepting without answ
 
 import json
 import random
+import socket
 import threading
 import time
 from collections import Counter, defaultdict
@@ -78,6 +79,10 @@ class AccountingServer:
 
             def log_message(self, *_args):
                 pass
+
+            def setup(self):
+                super().setup()
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def _answer(self, status: int, text: bytes = b"ok") -> None:
                 self.send_response(status)
