@@ -140,8 +140,11 @@ def entry_document(entry: JournalEntry) -> dict:
     }
 
 
-def queue_entry(entry: JournalEntry, connectors=None) -> list[OutboxMessage]:
-    """One outbox message per enabled connector for ``entry`` (in the current transaction)."""
+def queue_entry(entry: JournalEntry, connectors=None, *, new: bool = False
+                ) -> list[OutboxMessage]:
+    """One outbox message per enabled connector for ``entry`` (in the current transaction);
+    queuing an entry again changes nothing. ``new``: the entry was just written (nothing of it
+    can be queued yet, so that is not looked up)."""
     if connectors is None:
         connectors = db.session.execute(
             select(Connector).where(Connector.enabled.is_(True)).order_by(Connector.id)
@@ -155,19 +158,18 @@ def queue_entry(entry: JournalEntry, connectors=None) -> list[OutboxMessage]:
             KIND, {"connector_id": connector.id, "entry_id": entry.id, "body": body},
             aggregate=f"accounting:{entry.source_type}:{entry.source_id}",
             key=f"accounting:{connector.id}:{entry.id}")
-        exists = db.session.execute(select(Delivery.id).where(
-            Delivery.connector_id == connector.id, Delivery.entry_id == entry.id)).scalar()
-        if exists is None:
+        if new or db.session.execute(select(Delivery.id).where(
+                Delivery.connector_id == connector.id, Delivery.entry_id == entry.id)
+        ).scalar() is None:
             db.session.add(Delivery(connector_id=connector.id, entry_id=entry.id,
                                     message_id=message.id))
         messages.append(message)
-    db.session.flush()
     return messages
 
 
 def on_entry_posted(entry: JournalEntry) -> None:
     """``journal.ENTRY_POSTED``: queue the new entry for every enabled connector."""
-    queue_entry(entry)
+    queue_entry(entry, new=True)
 
 
 # --- the wire ----------------------------------------------------------------------------

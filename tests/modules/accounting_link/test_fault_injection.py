@@ -168,7 +168,7 @@ def test_killing_the_relay_worker_mid_run_loses_and_duplicates_nothing(app, make
     make_user(seats=["accounting_link"])
     with AccountingServer(fail_rate=0.3, slow=0.25, seed=9) as server:
         _connector_id, server.secret = _connector(app, server.url)
-        _post_invoices(app, 300)
+        _post_invoices(app, 200)
         keys, order = _expected(app)
         first = _start_relay(app)
         try:
