@@ -75,7 +75,8 @@ class World:
         return principal.client.get(url, headers=headers, **kwargs)
 
 
-def build_world(tmp_path_factory, request, demo=True, **overrides) -> World:
+def build_world(tmp_path_factory, request, demo=True, setup=None, **overrides) -> World:
+    """The app of one test file; ``setup(app)`` runs before its first request."""
     tmp = tmp_path_factory.mktemp("security")
     if PG_URL:
         url, schema = _fresh_postgres_schema(PG_URL)
@@ -86,6 +87,8 @@ def build_world(tmp_path_factory, request, demo=True, **overrides) -> World:
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=uri, SQLALCHEMY_ENGINE_OPTIONS=options,
                      CRM_UPLOAD_DIR=str(tmp / "uploads"),
                      CRM_LICENSE_ROOT_KEYS=[crypto.public_key_text(ROOT)], **overrides)
+    if setup is not None:
+        setup(app)
     world = World(app)
     with app.app_context():
         db.create_all()
