@@ -10,12 +10,19 @@ from sqlalchemy.engine import Engine
 from core.extensions import db, migrate
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+POOL_RECYCLE_SECONDS = 1800
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def init_app(app):
     """Bind SQLAlchemy and Alembic; make SQLite behave like a server database."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql"):
+        # A restarted server (or a proxy that drops idle connections) leaves dead connections
+        # in the pool: test each on checkout and replace it, and renew them every half hour.
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("pool_pre_ping", True)
+        options.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
     if uri.startswith("sqlite"):
         options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
@@ -24,6 +31,9 @@ def init_app(app):
     from core import models  # noqa: F401 - registers the core tables
 
     db.init_app(app)
+    from core import replica
+
+    replica.init_app(app)  # analytics' heavy reads on DATABASE_REPLICA_URL when set
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -24,6 +24,7 @@ from core.analytics.clv import BGNBDParams, FitError, GGParams, fit_bgnbd, fit_g
 from core.analytics.models import CustomerScore
 from core.analytics.value import score_arrays
 from core.extensions import db
+from core.replica import read_session
 
 DAY_OFFSET = timedelta(hours=3, minutes=30)  # Iran time: purchases are grouped per local day
 HORIZON_DAYS = 90
@@ -118,10 +119,11 @@ def today() -> date:
     return (datetime.now(UTC) + DAY_OFFSET).date()
 
 
-def tune_session() -> None:
+def tune_session(session=None) -> None:
     """Give the current transaction the work memory the recompute's sorts need (PostgreSQL)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
+    session = session or db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
 
 
 def rfm_table(until: date | None = None) -> RFMTable:
@@ -131,13 +133,14 @@ def rfm_table(until: date | None = None) -> RFMTable:
     all at once (a million customers would take hundreds of megabytes).
     """
     until = until or today()
-    dialect = db.session.get_bind().dialect.name
+    session = read_session()  # the read replica when there is one
+    dialect = session.get_bind().dialect.name
     if dialect not in _DAY:
         raise RuntimeError(f"RFM needs SQLite or PostgreSQL, not {dialect}")
     sql = _RFM_SQL.format(day=_DAY[dialect], r=_score("r_rank", "r_ties"),
                           f=_score("f_rank", "f_ties"), m=_score("m_rank", "m_ties"))
-    tune_session()
-    result = db.session.execute(text(sql).execution_options(stream_results=True),
+    tune_session(session)
+    result = session.execute(text(sql).execution_options(stream_results=True),
                                 {"end": day_end(until)})
     parts = [np.array([tuple(row) for row in part], dtype=np.int64).reshape(-1, 9)
              for part in result.partitions(_FETCH_ROWS)]

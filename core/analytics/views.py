@@ -11,12 +11,14 @@ from sqlalchemy import func, select
 
 from core import jobs
 from core.analytics import rfm
-from core.analytics.jobs import KIND, last_summary, recompute_scores
+from core.analytics.jobs import KIND, SUMMARY_KEY, recompute_scores
 from core.analytics.models import CustomerScore
 from core.auth.permissions import has_permission, require_permission
 from core.extensions import db
 from core.i18n import current_locale, localize_digits
 from core.jobs.progress import JobProgress, JobRecord
+from core.models import Setting
+from core.replica import read_session
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 TOP = 20
@@ -35,7 +37,7 @@ class RecomputeForm(FlaskForm):
 
 def segment_counts() -> list[dict]:
     """Every segment in grid order with its name in the current language and its count."""
-    counts = dict(db.session.execute(
+    counts = dict(read_session().execute(
         select(CustomerScore.segment, func.count()).group_by(CustomerScore.segment)).all())
     total = sum(counts.values())
     locale = current_locale()
@@ -69,12 +71,13 @@ def _segment_chart(segments: list[dict]) -> dict:
 def dashboard():
     """Segments, revenue concentration and the customers to call first."""
     segments = segment_counts()
-    summary = dict(last_summary() or {})
+    summary = dict(read_session().execute(
+        select(Setting.value).where(Setting.key == SUMMARY_KEY)).scalar() or {})
     if summary.get("computed_at"):
         summary["computed_at"] = datetime.fromisoformat(summary["computed_at"])
         summary["until"] = date.fromisoformat(summary["until"])
     pareto = summary.get("pareto")
-    top = db.session.execute(
+    top = read_session().execute(
         select(CustomerScore).where(CustomerScore.priority.is_not(None))
         .order_by(CustomerScore.priority.desc(), CustomerScore.customer_id).limit(TOP)).scalars()
     names = {key: s["name"] for key, s in zip(rfm.SEGMENTS, segments, strict=True)}
