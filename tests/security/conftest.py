@@ -90,6 +90,7 @@ def build_world(tmp_path_factory, request, demo=True, setup=None, **overrides) -
     if setup is not None:
         setup(app)
     world = World(app)
+    world.upload_dir = tmp / "uploads"
     with app.app_context():
         db.create_all()
         from core.bootstrap import ensure_deployment
