@@ -15,6 +15,15 @@ keys) receives:
 
 Prints both wall times, entries per second and the ratio plain / relay (= relay throughput
 as a share of the plain loop's).
+
+Measured 2026-11-26 on 2 cores shared with other test runs (load 10-19):
+- PostgreSQL, 2,000 entries: relay 56.6 s (35/s), plain 1.86 s (1,073/s): ratio 0.03;
+  queuing (post_entry + outbox row + delivery row) took 202 s;
+- SQLite, 1,000 entries: relay 4.58 s (218/s), plain 0.35 s (2,879/s): ratio 0.08.
+Before the relay's connection set TCP_NODELAY, every POST waited ~40 ms for the receiver's
+delayed ACK (plain and relay alike ran at ~20/s). What remains per entry is the outbox's: a
+read, a module-active check and a commit recording the outcome per message (kept: it bounds a
+repeat after a crash to the one message in flight).
 """
 
 from __future__ import annotations
