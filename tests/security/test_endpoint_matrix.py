@@ -11,6 +11,9 @@ the database, the user's seats and the module that owns the endpoint's blueprint
 - an inactive (unlicensed) module: the "not licensed" page, 403 (UI) / 404 (API), whoever asks;
 - otherwise the gate let the request through: no 401/403, no redirect to sign-in, no 5xx
   (a 404 for a missing row is fine).
+
+Every HTML answer on the way must carry the Content-Security-Policy, without 'unsafe-inline'
+in script-src or style-src.
 """
 
 from urllib.parse import urlsplit
@@ -101,6 +104,19 @@ def expectation(world, who, rule, module, active) -> str:
     return "denied"
 
 
+def csp_problem(response) -> str | None:
+    if response.mimetype != "text/html":
+        return None
+    policy = response.headers.get("Content-Security-Policy")
+    if not policy:
+        return "HTML without a Content-Security-Policy"
+    for directive in policy.split(";"):
+        name, *sources = directive.split()
+        if name in ("script-src", "style-src", "default-src") and "'unsafe-inline'" in sources:
+            return f"'unsafe-inline' in {name}"
+    return None
+
+
 def check(world, who, rule, url, expected) -> str | None:
     """None when the answer fits ``expected``, else a one-line description of the mismatch."""
     response = world.get(who, url)
@@ -109,8 +125,10 @@ def check(world, who, rule, url, expected) -> str | None:
     location = urlsplit(response.headers.get("Location", "")).path
     templates = list(world.templates)
     found = f"{status} {location or ''} {templates[-1:] if templates else ''}".strip()
-    problem = None
-    if status >= 500:
+    problem = csp_problem(response)
+    if problem:
+        pass
+    elif status >= 500:
         problem = "server error"
     elif expected == "login":
         ok = status == 401 if api else (status == 302 and location == "/auth/login")
