@@ -14,7 +14,7 @@ from core.customers.models import Customer
 from core.customers.timeline import TimelineEntry
 from core.events import customer_updated, module_listener
 from core.extensions import db
-from core.i18n import format_number
+from core.i18n import format_number, localize_digits
 from modules.loyalty import ledger
 from modules.loyalty.members import member_of
 from modules.loyalty.models.ledger import Entry
@@ -118,14 +118,14 @@ def timeline_entries(customer) -> list[TimelineEntry]:
     url = url_for("loyalty.member", member_id=member.id)
     found = [TimelineEntry(at=member.enrolled_at, kind="club_joined", module="loyalty",
                            url=url, title=_("Joined the customer club"),
-                           detail=member.card_number)]
+                           detail=localize_digits(member.card_number))]
     entries = db.session.execute(select(Entry).where(
         Entry.member_id == member.id, Entry.kind != "release")
         .order_by(Entry.id.desc()).limit(TIMELINE_LIMIT)).scalars()
     for entry in entries:
         title = _entry_title(entry)
         if title:
-            detail = " · ".join(p for p in (entry.reason, entry.reference) if p)
+            detail = localize_digits(" · ".join(p for p in (entry.reason, entry.reference) if p))
             found.append(TimelineEntry(at=entry.created_at, kind=f"points_{entry.kind}",
                                        module="loyalty", url=url, title=title, detail=detail))
     changes = db.session.execute(select(TierChange).where(

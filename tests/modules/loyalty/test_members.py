@@ -305,7 +305,7 @@ def test_customer_page_has_the_club_card_and_timeline(app, club):
         as_text=True)
     assert 'data-panel="club"' in html
     assert re.search(r"data-panel-balance>۷۵<", html)
-    assert "INV-9" in html  # the earn entry on the timeline
+    assert "INV-۹" in html  # the earn entry on the timeline, in the reader's digits
 
 
 def test_member_page_links_rewards_to_redeem(app, club):
