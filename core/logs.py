@@ -116,6 +116,7 @@ def remove_json_handler() -> None:
 
 
 def init_app(app: Flask) -> None:
+    access_log.disabled = False  # logging.config.fileConfig (Alembic's env.py) disables it
     app.before_request(_start_request)
     app.after_request(_finish_request)
     if app.config.get("CRM_LOG_JSON"):

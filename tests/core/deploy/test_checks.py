@@ -104,3 +104,53 @@ def test_check_command_exits_non_zero_on_errors(app, runner):
     result = runner.invoke(args=["crm", "check"])
     assert result.exit_code == 1
     assert "ERROR: SECRET_KEY is short" in result.output
+
+
+def test_proxy_hops_and_hsts_without_https_only_cookies(app):
+    app.config.update(CRM_PROXY_HOPS=1, CRM_HSTS=True, SESSION_COOKIE_SECURE=False)
+    warnings = _messages(app, "warning")
+    assert any(m.startswith("CRM_PROXY_HOPS=1 says a reverse proxy is in front") for m in warnings)
+    assert any(m.startswith("CRM_HSTS is on but cookies are not HTTPS-only") for m in warnings)
+    app.config.update(SESSION_COOKIE_SECURE=True)
+    warnings = " ".join(_messages(app, "warning"))
+    assert "CRM_PROXY_HOPS" not in warnings and "CRM_HSTS" not in warnings
+
+
+def test_jobs_inline_without_redis_is_said(app):
+    app.config["REDIS_URL"] = None
+    assert any(m.startswith("REDIS_URL is not set: background jobs") for m in
+               _messages(app, "warning"))
+
+
+def test_unreachable_read_replica_is_an_error(app, tmp_path):
+    app.config["DATABASE_REPLICA_URL"] = "postgresql://nobody@127.0.0.1:1/none"
+    assert any(m.startswith("cannot reach the read replica at DATABASE_REPLICA_URL")
+               for m in _messages(app, "error"))
+    app.config["DATABASE_REPLICA_URL"] = f"sqlite:///{tmp_path / 'replica.db'}"
+    assert not any("read replica" in m for m in _messages(app, "error"))
+
+
+def test_backups_off_in_production_and_an_unwritable_backup_folder(app, tmp_path):
+    app.config.update(TESTING=False, CRM_BACKUP_EVERY_HOURS=0)
+    assert any(m.startswith("scheduled backups are off") for m in _messages(app, "warning"))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    app.config.update(CRM_BACKUP_EVERY_HOURS=24, CRM_BACKUP_DIR=str(blocker / "backups"))
+    assert any(m.startswith(f"cannot write to the backup folder {blocker / 'backups'}")
+               for m in _messages(app, "error"))
+    app.config.update(CRM_BACKUP_DIR=str(tmp_path / "elsewhere"))
+    problems = " ".join(m for _level, m in _problems(app))
+    assert "backup" not in problems
+
+
+def test_sqlite_with_several_gunicorn_workers_is_a_warning(app, monkeypatch):
+    from core.extensions import db
+
+    app.config["TESTING"] = False
+    monkeypatch.setenv("GUNICORN_WORKERS", "5")
+    with app.app_context():
+        sqlite = db.engine.dialect.name == "sqlite"
+    found = [m for m in _messages(app, "warning") if "gunicorn would start 5 worker" in m]
+    assert len(found) == (1 if sqlite else 0)
+    monkeypatch.setenv("GUNICORN_WORKERS", "1")
+    assert not any("gunicorn would start" in m for m in _messages(app, "warning"))
