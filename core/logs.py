@@ -22,6 +22,8 @@ ACCESS_LOGGER = "peyvand.request"
 CONTEXT_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "user_id",
                   "remote_addr")
 
+QUIET_LIBRARIES = ("weasyprint", "fontTools")
+
 access_log = logging.getLogger(ACCESS_LOGGER)
 
 
@@ -104,6 +106,9 @@ def install_json_handler() -> logging.Handler:
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
+    for chatty in QUIET_LIBRARIES:  # their INFO lines are progress chatter (a line per PDF step)
+        if logging.getLogger(chatty).level == logging.NOTSET:
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     return handler
 
 
