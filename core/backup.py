@@ -474,6 +474,7 @@ def scheduled_backup(now: datetime | None = None) -> Path | None:
 
 
 def init_app(app: Flask) -> None:
-    from core import jobs
+    from core import backup_views, jobs
 
     jobs.periodic("backup.scheduled", CHECK_EVERY_SECONDS, scheduled_backup)
+    app.register_blueprint(backup_views.bp)

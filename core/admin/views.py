@@ -17,6 +17,8 @@ CARDS = (
     (("admin.settings",), _l("Settings"), _l("Company profile, display, email and SMS"),
      "admin.settings"),
     (("admin.audit",), _l("Audit log"), _l("Who did what, when and from where"), "admin.audit"),
+    (("backups.index",), _l("Backups"), _l("Archives on this server and their schedule"),
+     "admin.settings"),
     (("customers.fields",), _l("Customer fields"),
      _l("Your own fields on every customer"), "admin.settings"),
     (("licensing.license", "admin.license"), _l("License"),
