@@ -103,21 +103,26 @@ def install_json_handler() -> logging.Handler:
     handler = StdoutHandler()
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RequestContextFilter())
+    handler.crm_previous_levels = {"": root.level}
     root.addHandler(handler)
     if root.level > logging.INFO or root.level == logging.NOTSET:
         root.setLevel(logging.INFO)
     for chatty in QUIET_LIBRARIES:  # their INFO lines are progress chatter (a line per PDF step)
-        if logging.getLogger(chatty).level == logging.NOTSET:
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+        library = logging.getLogger(chatty)
+        if library.level == logging.NOTSET:
+            handler.crm_previous_levels[chatty] = library.level
+            library.setLevel(logging.WARNING)
     return handler
 
 
 def remove_json_handler() -> None:
-    """Take the JSON handler off the root logger (tests, or a second app in one process)."""
+    """Take the JSON handler off and put the levels back (tests, a second app in one process)."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "crm_json", False):
             root.removeHandler(handler)
+            for name, level in getattr(handler, "crm_previous_levels", {}).items():
+                logging.getLogger(name or None).setLevel(level)
 
 
 def init_app(app: Flask) -> None:

@@ -78,3 +78,16 @@ def test_json_logs_are_off_unless_asked(database_uri, tmp_path, capsys):
     response = app.test_client().get("/healthz")
     assert response.headers["X-Request-ID"]
     assert capsys.readouterr().out == ""
+
+
+def test_removing_the_handler_puts_the_log_levels_back(app):
+    import logging
+
+    root = logging.getLogger()
+    (handler,) = [h for h in root.handlers if getattr(h, "crm_json", False)]
+    before = handler.crm_previous_levels[""]
+    assert root.level == logging.INFO
+    assert logging.getLogger("weasyprint").level == logging.WARNING
+    logs.remove_json_handler()
+    assert not any(getattr(h, "crm_json", False) for h in root.handlers)
+    assert root.level == before and logging.getLogger("weasyprint").level == logging.NOTSET
