@@ -17,15 +17,17 @@ MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 def init_app(app):
     """Bind SQLAlchemy and Alembic; make SQLite behave like a server database."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    # This app's own copy: the class default is one dict shared by every app of the process
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(
+        app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("postgresql"):
         # A restarted server (or a proxy that drops idle connections) leaves dead connections
         # in the pool: test each on checkout and replace it, and renew them every half hour.
-        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
     if uri.startswith("sqlite"):
-        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        options["connect_args"] = dict(options.get("connect_args") or {})
+        options["connect_args"].setdefault("timeout", 30)
         if uri.startswith("sqlite:///") and uri != "sqlite://":
             Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     from core import models  # noqa: F401 - registers the core tables
