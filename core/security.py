@@ -19,6 +19,10 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    if not app.config["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        # Redis down: count in this process's memory until it is back, never fail a request
+        app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+        app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
     app.after_request(_security_headers)
 

@@ -5,6 +5,8 @@
 - RQ mode (``REDIS_URL`` set, ``JOBS_INLINE`` not True): the job goes to the queue
   ``peyvand``; ``flask --app wsgi crm worker`` runs it.
 - Inline mode: the job runs in this process.
+- RQ mode while Redis does not answer: the job runs in this process too (logged as a
+  warning), so nothing is lost; the worker takes the next ones once Redis is back.
 
 Inside a request both modes wait for the request's transaction: a job enqueued while the
 session has an open transaction is held until that transaction commits, then runs (inline)
@@ -111,7 +113,15 @@ def _dispatch(path: str, args, kwargs):
     if is_inline():
         resolve(path)(*args, **kwargs)
         return None
-    return queue().enqueue(run_job, path, args, kwargs)
+    from redis.exceptions import ConnectionError as RedisDown
+    from redis.exceptions import TimeoutError as RedisSlow
+
+    try:
+        return queue().enqueue(run_job, path, args, kwargs)
+    except (RedisDown, RedisSlow) as exc:  # Redis down: run it here rather than lose it
+        log.warning("Redis unreachable (%s); running job %s in this process", exc, path)
+        resolve(path)(*args, **kwargs)
+        return None
 
 
 def run_job(path: str, args=(), kwargs=None):
