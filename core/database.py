@@ -6,16 +6,27 @@ from pathlib import Path
 from flask import has_request_context, request
 from sqlalchemy import event, select, update
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from core.extensions import db, migrate
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 POOL_RECYCLE_SECONDS = 1800
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+MAX_ROW_ID = 2**31 - 1  # the largest value of an integer id column (PostgreSQL ``integer``)
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in URLs: a number past any id column's range is 404, not a database error."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", MAX_ROW_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def init_app(app):
     """Bind SQLAlchemy and Alembic; make SQLite behave like a server database."""
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     # This app's own copy: the class default is one dict shared by every app of the process
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(

@@ -29,6 +29,9 @@ def init_app(app: Flask) -> None:
     from core.ui import add_core_menu
 
     api.init_app(app)
+    from core.api import guards
+
+    guards.init_app(app)  # offsets on timestamps, out-of-range values refused (not a 500)
     # First of all before_request hooks: decide the API user from the bearer token before
     # anything (CSRF, rate limits, licensing) asks Flask-Login, which would read the session.
     app.before_request_funcs.setdefault(None, []).insert(0, authenticate_api_request)

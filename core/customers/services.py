@@ -70,6 +70,19 @@ def update_customer(customer: Customer, **fields) -> Customer:
     return customer
 
 
+def _check_owner(values: dict[str, Any], errors: dict[str, str]) -> None:
+    """An owner or team given by id must exist (the API takes ids as they come)."""
+    from core.auth.models import Team, User
+
+    for name, model, message in (
+            ("owner_id", User, _("There is no user with this id.")),
+            ("team_id", Team, _("There is no team with this id."))):
+        ident = values.get(name)
+        if ident is not None and (not 0 < ident <= 2**31 - 1 or db.session.get(model, ident)
+                                  is None):
+            errors[name] = message
+
+
 def _apply(customer: Customer, fields: dict[str, Any]) -> None:
     unknown = set(fields) - FIELDS
     if unknown:
@@ -87,6 +100,7 @@ def _apply(customer: Customer, fields: dict[str, Any]) -> None:
     for name in ("birthday", "anniversary"):
         if values.get(name) is not None and not isinstance(values[name], date):
             errors[name] = _("This is not a date.")
+    _check_owner(values, errors)
     contacts = {}
     for kind_, name, clean in (("mobile", "mobiles", canonical_mobile),
                                ("phone", "phones", _clean_phone),
