@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from core import jobs
 from core.customers.import_parse import FileProblem
 from core.customers.importer import run_import
 from core.extensions import db
@@ -86,12 +87,18 @@ def _clean_old() -> None:
             path.unlink(missing_ok=True)
 
 
+@jobs.restartable(times=2)
 def import_customers(token: str, *, job_id: int, dry_run: bool = False,
                      user_id: int | None = None, locale: str = "fa") -> dict | None:
     """The job: import (or try) the upload ``token`` with its mapping, reporting progress.
 
     Messages and the rejected-rows report are in ``locale``, the language of who started it.
     The result (counts and the first rejected rows) lands on the job record.
+
+    Safe to run again after a crash (a worker killed mid-import): each batch commits whole,
+    the upload is kept until the end, and rows are matched by their keys (mobile, email,
+    national code), so the rows already written come out "unchanged" and the rest are
+    written once. RQ reruns it when its worker died (``restartable``).
     """
     from core.auth.models import User
 

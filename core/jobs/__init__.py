@@ -85,6 +85,17 @@ def job(module: str | None = None):
     return decorator
 
 
+def restartable(times: int = 2):
+    """Decorator: RQ runs the job again, up to ``times``, when it fails or its worker dies
+    mid-run (RQ's registry cleanup finds it abandoned). Only for jobs safe to run twice."""
+
+    def decorator(func):
+        func._crm_retries = int(times)
+        return func
+
+    return decorator
+
+
 def is_inline(app: Flask | None = None) -> bool:
     """Whether jobs run in this process (no Redis configured, or JOBS_INLINE=True)."""
     config = (app or current_app).config
@@ -116,8 +127,14 @@ def _dispatch(path: str, args, kwargs):
     from redis.exceptions import ConnectionError as RedisDown
     from redis.exceptions import TimeoutError as RedisSlow
 
+    retries = getattr(resolve(path), "_crm_retries", 0)
+    options = {}
+    if retries:
+        from rq import Retry
+
+        options["retry"] = Retry(max=retries)
     try:
-        return queue().enqueue(run_job, path, args, kwargs)
+        return queue().enqueue(run_job, path, args, kwargs, **options)
     except (RedisDown, RedisSlow) as exc:  # Redis down: run it here rather than lose it
         log.warning("Redis unreachable (%s); running job %s in this process", exc, path)
         resolve(path)(*args, **kwargs)
