@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from core.analytics.models import Purchase
 from core.analytics.rfm import SEGMENTS
@@ -74,6 +75,8 @@ def index():
     fields = definitions()
     filters, errors = parse_filters(request.args, fields)
     stmt, sort, columns = search(request.args.get("q", ""), filters, request.args.get("sort"))
+    # the rows show contacts and tags: two queries for the page, not two per row
+    stmt = stmt.options(selectinload(Customer.contacts), selectinload(Customer.tags))
     page = request_page(stmt, columns)
     choices = column_choices(fields)
     shown = list_columns(choices, sort)

@@ -6,6 +6,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
 
 from core.auth.permissions import public, require_permission
 from core.auth.scope import get_scoped_or_404, scoped
@@ -121,7 +122,8 @@ def quote_index():
     stmt = search_documents(stmt, Quote, request.args.get("q", ""))
     if status in QUOTE_STATUSES:
         stmt = stmt.where(Quote.status == status)
-    page = request_page(stmt, [Quote.id.desc()])
+    # each row shows its current version's total: one query for the page, not one per row
+    page = request_page(stmt.options(selectinload(Quote.versions)), [Quote.id.desc()])
     return render_template("sales/quotes.html", page=page, status=status,
                            statuses=QUOTE_STATUSES, label=services.status_label)
 
