@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: install run test lint translations bench clean
+.PHONY: install run test lint audit translations bench clean
 
 install: $(VENV)/.installed translations  ## idempotent: venv, dependencies, compiled translations
 
@@ -28,6 +28,10 @@ test: install  ## the whole suite (set CRM_TEST_DATABASE_URL / CRM_TEST_REDIS_UR
 
 lint: install
 	$(BIN)/ruff check .
+
+audit: install  ## security: bandit (as the suite runs it) and pip-audit (needs PyPI's advisory service)
+	$(BIN)/bandit -c pyproject.toml -r core modules -q
+	$(BIN)/pip-audit --progress-spinner off
 
 extract: install  ## refresh the message catalogs from the source
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -w 100 -o translations/messages.pot .

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from core.cli import crm
 from core.extensions import db
 
-DEMO_PASSWORD = "peyvand-demo"
+DEMO_PASSWORD = "peyvand-demo"  # nosec B105  # documented demo-only password
 DEMO_ADMIN = "admin@peyvand.local"
 
 COMPANY = {

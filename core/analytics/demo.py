@@ -24,7 +24,7 @@ def load_purchases(ctx) -> None:
 
     if db.session.execute(select(Purchase.id).where(Purchase.source == "pos").limit(1)).scalar():
         return
-    rng = random.Random(1405)
+    rng = random.Random(1405)  # nosec B311  # repeatable demo data
     now = utcnow()
     ids = db.session.execute(select(Customer.id).order_by(Customer.id)).scalars().all()
     count = 0

@@ -13,7 +13,7 @@ from core.auth.permissions import AUTHENTICATED
 from core.database import utcnow
 from core.extensions import db
 
-TOKEN_PREFIX = "pvd_"
+TOKEN_PREFIX = "pvd_"  # nosec B105  # a public prefix, not a secret
 BASIC_SCOPES = ("read", "write")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOUCH_EVERY_SECONDS = 60

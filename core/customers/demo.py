@@ -51,7 +51,7 @@ def load_customers(ctx) -> None:
     """About 60 people and 4 organisations owned by the demo agents, with notes and tasks."""
     if db.session.execute(select(Customer.id).where(Customer.source == SOURCE).limit(1)).scalar():
         return
-    rng = random.Random(1404)
+    rng = random.Random(1404)  # nosec B311  # repeatable demo data
     owners = [u for u in ctx.users.values() if u.role.name in ("agent", "manager")] or \
         list(ctx.users.values())
     organisations = []

@@ -130,9 +130,9 @@ class BatchWriter:
         found: dict = {}
         for kind, values, sql in (
                 ("contact", contacts, f"SELECT value, customer_id FROM {CONTACT.name} WHERE "
-                                      "kind IN ('mobile', 'email') AND value IN "),
+                                      "kind IN ('mobile', 'email') AND value IN "),  # nosec B608
                 ("code", codes, f"SELECT national_code, id FROM {CUSTOMER.name} WHERE "
-                                "national_code IN ")):
+                                "national_code IN ")):  # nosec B608  # model names
             if values:
                 marks = ", ".join([self._mark("")] * len(values))
                 for value, cid in self._query(f"{sql}({marks})", tuple(values)):
@@ -196,7 +196,7 @@ class BatchWriter:
             self.created_ids = [t.id for t in new]
         if old:
             names = (*COLUMNS, "search_key", "updated_at")
-            self._execute(f"UPDATE {CUSTOMER.name} SET "
+            self._execute(f"UPDATE {CUSTOMER.name} SET "  # nosec B608
                           + ", ".join(f"{self.quote(n)} = {self._mark(n)}" for n in names)
                           + f" WHERE id = {self._mark('id')}",
                           [(*self._columns(t.state), t.state["search_key"], now, t.id)
@@ -212,7 +212,7 @@ class BatchWriter:
                  if t.address_id is not None and t.address_changed]
         if moved:
             assignments = ", ".join(f"{self.quote(k)} = {self._mark(k)}" for k in ADDRESS_FIELDS)
-            self._execute(f"UPDATE {ADDRESS.name} SET {assignments} "
+            self._execute(f"UPDATE {ADDRESS.name} SET {assignments} "  # nosec B608
                           f"WHERE id = {self._mark('id')}", moved)
         links = [(t.id, name) for t in targets for name in t.new_tags]
         if links:
@@ -247,7 +247,7 @@ class BatchWriter:
     def _insert(self, table, columns: tuple, rows: list) -> None:
         if rows:
             self._execute(f"INSERT INTO {table.name} ({', '.join(map(self.quote, columns))}) "
-                          f"VALUES ({', '.join(self._mark(c) for c in columns)})", rows)
+                          f"VALUES ({', '.join(self._mark(c) for c in columns)})", rows)  # nosec B608
 
     def _execute(self, sql: str, rows: list) -> None:
         db.session.connection().exec_driver_sql(sql, rows)
@@ -261,10 +261,10 @@ class BatchWriter:
         connection = db.session.connection()
         if self.sqlite:
             start = connection.exec_driver_sql(
-                f"SELECT coalesce(max(id), 0) + 1 FROM {CUSTOMER.name}").scalar()
+                f"SELECT coalesce(max(id), 0) + 1 FROM {CUSTOMER.name}").scalar()  # nosec B608
             return list(range(start, start + n))
         return list(connection.exec_driver_sql(
-            f"SELECT nextval(pg_get_serial_sequence('{CUSTOMER.name}', 'id')) "
+            f"SELECT nextval(pg_get_serial_sequence('{CUSTOMER.name}', 'id')) "  # nosec B608
             "FROM generate_series(1, %s)", (n,)).scalars())
 
     def _tag_ids(self, names: set[str]) -> dict[str, int]:

@@ -68,7 +68,7 @@ def http_request(url: str, *, method: str = "POST", data: bytes | None = None,
     """One HTTP request; returns (status, body text) for any status, raises only on no answer."""
     req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310  # nosec B310
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode("utf-8", "replace")

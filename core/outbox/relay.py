@@ -54,7 +54,7 @@ def backoff_seconds(attempts: int, base: float, cap: float) -> float:
     messages that failed together do not all come back at the same instant.
     """
     ceiling = min(cap, base * 2 ** max(attempts - 1, 0))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)  # nosec B311  # retry jitter
 
 
 def _due(now: datetime):

@@ -19,7 +19,7 @@ from modules.marketing import leads
 from modules.marketing.models.forms import FIELDS, FormSubmission, LeadForm
 
 HONEYPOT = "website"  # a field people never see; bots fill it
-TOKEN_FIELD = "form_token"
+TOKEN_FIELD = "form_token"  # nosec B105  # a field name
 TOKEN_MAX_AGE = 24 * 3600
 FIELD_LABELS = {"name": _l("Name"), "email": _l("Email"), "mobile": _l("Mobile"),
                 "company": _l("Company"), "job_title": _l("Job title"), "city": _l("City"),

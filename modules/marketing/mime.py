@@ -36,7 +36,7 @@ class Content:
         if compiled is not None:
             try:
                 return compiled.render(**context)
-            except Exception:  # noqa: BLE001, S110 - fall back to the forgiving render
+            except Exception:  # noqa: BLE001, S110  # nosec B110  # forgiving render next
                 pass
         return personalise.render(template, context, html=html)
 

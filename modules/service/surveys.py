@@ -30,7 +30,7 @@ from modules.service.models.surveys import NpsSurvey, SurveyResponse
 log = logging.getLogger(__name__)
 SCALES = {"csat": range(1, 6), "nps": range(0, 11)}
 CHANNEL_LABELS = {"sms": _l("SMS"), "email": _l("Email")}
-TOKEN_PLACEHOLDER = "__token__"
+TOKEN_PLACEHOLDER = "__token__"  # nosec B105  # a placeholder
 BATCH = 200
 
 
