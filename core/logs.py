@@ -126,7 +126,9 @@ def remove_json_handler() -> None:
 
 
 def init_app(app: Flask) -> None:
-    access_log.disabled = False  # logging.config.fileConfig (Alembic's env.py) disables it
+    # Alembic's env.py runs logging.config.fileConfig, which disables every logger that
+    # existed before it (an upgrade earlier in this process would silence these two).
+    access_log.disabled = app.logger.disabled = False
     app.before_request(_start_request)
     app.after_request(_finish_request)
     if app.config.get("CRM_LOG_JSON"):
