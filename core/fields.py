@@ -17,6 +17,8 @@ from core.i18n import (
     format_number,
     jdate,
     jdatetime_filter,
+    lazy_date_hint,
+    lazy_digits,
     localize_digits,
     parse_jalali_date,
     parse_jalali_datetime,
@@ -66,7 +68,7 @@ class JalaliDateField(_TextField):
     """A date typed in Jalali ("۱۴۰۳/۰۱/۱۵"); ``data`` is a Gregorian ``datetime.date``."""
 
     input_attrs = {"data-jalali-date": True, "dir": "ltr", "autocomplete": "off",
-                   "placeholder": "1403/01/15", "inputmode": "numeric"}
+                   "placeholder": lazy_date_hint(), "inputmode": "numeric"}
 
     def parse(self, text: str) -> date:
         return parse_jalali_date(text)
@@ -79,7 +81,7 @@ class JalaliDateTimeField(_TextField):
     """A Jalali date and Tehran time ("۱۴۰۳/۰۱/۱۵ ۱۴:۳۰"); ``data`` is an aware UTC datetime."""
 
     input_attrs = {"data-jalali-datetime": True, "dir": "ltr",
-                   "autocomplete": "off", "placeholder": "1403/01/15 14:30"}
+                   "autocomplete": "off", "placeholder": lazy_date_hint(with_time=True)}
 
     def parse(self, text: str) -> datetime:
         return parse_jalali_datetime(text)
@@ -130,7 +132,7 @@ class MobileField(_TextField):
     """An Iranian mobile number; ``data`` is canonical ``+989XXXXXXXXX``."""
 
     input_attrs = {"dir": "ltr", "inputmode": "tel", "autocomplete": "tel",
-                   "placeholder": "0912 345 6789"}
+                   "placeholder": lazy_digits("0912 345 6789")}
 
     def parse(self, text: str) -> str:
         return canonical_mobile(text)

@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 
 import jdatetime
 from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from core.extensions import babel
 
@@ -95,6 +97,53 @@ def localize_digits(text, locale: str | None = None) -> str:
 def digits(value) -> str:
     """Show digits in the current locale's script (Persian digits in fa)."""
     return localize_digits(value)
+
+
+# --- bidi isolation ------------------------------------------------------------------------
+
+LRI, PDI = "\u2066", "\u2069"
+_BIDI_CONTROLS = re.compile("[\u2066-\u2069\u202a-\u202e\u200e\u200f]")
+# "1405-1", "۱۴۰۵-۱۲", "0912-123-4567": digits joined by hyphens. In a Persian sentence the
+# bidi algorithm turns these digits into Arabic numbers, which a hyphen does not join, so
+# "۱۴۰۵-۱" would show as "۱-۱۴۰۵"; a left-to-right isolate keeps it in writing order.
+_DIGIT = "0-9\u06f0-\u06f9\u0660-\u0669"
+# Not inside a word, a URL, a token or an address: those are not read as numbers.
+_HYPHENATED_NUMBER = re.compile(
+    f"(?<![\u2066\\w./:@+-])[{_DIGIT}]+(?:-[{_DIGIT}]+)+(?![\u2069\\w./:@+-])")
+
+
+def isolate(text) -> str:
+    """``text`` as a left-to-right isolate (LRI … PDI): a reference, code or number that
+    keeps its order inside right-to-left text. Empty stays empty; idempotent."""
+    text = "" if text is None else str(text)
+    if not text or (text.startswith(LRI) and text.endswith(PDI)):
+        return text
+    return f"{LRI}{text}{PDI}"
+
+
+def isolate_numbers(text) -> str:
+    """Every hyphenated number in ``text`` ("۱۴۰۵-۱") isolated, the rest untouched (safe
+    markup stays safe: only invisible marks are added)."""
+    if text is None:
+        return ""
+    isolated = _HYPHENATED_NUMBER.sub(lambda m: isolate(m.group(0)), str(text))
+    return Markup(isolated) if isinstance(text, Markup) else isolated
+
+
+def strip_bidi(text) -> str:
+    """``text`` without bidi control marks (for files read by other programs)."""
+    return _BIDI_CONTROLS.sub("", "" if text is None else str(text))
+
+
+def reference(value) -> str:
+    """A document reference for people: the reader's digits, isolated ("⁦۱۴۰۵-۱⁩")."""
+    return isolate(digits(value))
+
+
+def display_digits(value) -> str:
+    """The ``digits`` filter: the reader's digits, with hyphenated numbers isolated in fa."""
+    text = digits(value)
+    return isolate_numbers(text) if _lang(None) == "fa" else text
 
 
 def format_number(value, locale: str | None = None, grouping: bool = True,
@@ -237,6 +286,32 @@ def jmonth(value, locale: str | None = None) -> str:
 _DATE_INPUT = re.compile(r"(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})")
 
 
+def date_hint(which: str = "today", with_time: bool = False, locale: str | None = None) -> str:
+    """An example date for a placeholder, in this Jalali year and the reader's digits:
+    ``today`` ("۱۴۰۵/۰۳/۱۸"), ``year_start`` ("۱۴۰۵/۰۱/۰۱") or ``year_end`` ("۱۴۰۵/۱۲/۲۹");
+    ``with_time`` adds "۱۴:۳۰"."""
+    today = to_jalali(datetime.now(UTC))
+    if which == "year_start":
+        day = jdatetime.date(today.year, 1, 1)
+    elif which == "year_end":
+        day = jdatetime.date(today.year, 12, 30 if jdatetime.date(today.year, 1, 1).isleap()
+                             else 29)
+    else:
+        day = today
+    text = f"{day.year:04d}/{day.month:02d}/{day.day:02d}" + (" 14:30" if with_time else "")
+    return localize_digits(text, locale)
+
+
+def lazy_date_hint(which: str = "today", with_time: bool = False):
+    """``date_hint`` worked out when shown (form classes are built once, readers differ)."""
+    return LazyString(date_hint, which, with_time)
+
+
+def lazy_digits(text: str):
+    """``text`` (a placeholder such as "08:00") in the digits of whoever reads it."""
+    return LazyString(localize_digits, text)
+
+
 def parse_jalali_date(text) -> date:
     """Read "۱۴۰۳/۰۱/۱۵" (Persian, Arabic-Indic or Latin digits; / - or .) as a Gregorian date."""
     raw = to_latin_digits(str(text or "")).strip()
@@ -345,9 +420,12 @@ def init_app(app: Flask) -> None:
 
     babel.init_app(app, locale_selector=select_locale)
     babel.domain_instance = LocalDigitsDomain(domain="messages")  # numbers in locale digits
-    app.jinja_env.globals.update(crm_locale=current_locale, crm_rtl=is_rtl)
+    app.jinja_env.globals.update(crm_locale=current_locale, crm_rtl=is_rtl,
+                                 crm_date_hint=date_hint)
     app.jinja_env.filters.update(
-        digits=digits,
+        digits=display_digits,
+        ref=reference,
+        bidi=isolate_numbers,
         number=format_number,
         jdate=jdate,
         jdatetime=jdatetime_filter,

@@ -2,7 +2,8 @@
 
 ``_("%(count)d seats", count=3)`` would put a Latin "3" into a Persian sentence. This domain
 formats numeric variables with the current locale's digits (۳ in fa), so call sites and
-catalogs keep the ordinary gettext conventions.
+catalogs keep the ordinary gettext conventions. In fa it also isolates hyphenated numbers in
+text variables (references such as "۱۴۰۵-۱"), which would otherwise show reversed.
 """
 
 import re
@@ -12,12 +13,19 @@ from flask_babel import Domain
 _NUMERIC = re.compile(r"%\((\w+)\)d")
 
 
+def _isolated(value, isolate_numbers):
+    if not isinstance(value, str) or "://" in value:
+        return value  # links keep every character
+    return value.__class__(isolate_numbers(value))  # Markup stays Markup
+
+
 def _localise(message: str, variables: dict) -> str:
     if not variables:
         return message
-    from core.i18n import current_locale, to_persian_digits
+    from core.i18n import current_locale, isolate_numbers, to_persian_digits
 
     if current_locale() == "fa":
+        variables = {k: _isolated(v, isolate_numbers) for k, v in variables.items()}
         numeric = {k for k, v in variables.items()
                    if isinstance(v, int | float) and not isinstance(v, bool)}
         if numeric:

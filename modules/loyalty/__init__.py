@@ -54,4 +54,5 @@ PARTS: tuple[str, ...] = (
     "portal",      # the portal's club pages (/portal/club)
     "integration", # merge handler, timeline, SLA tier hook, marketing segment field, widgets
     "demo",        # demo members, rules, tiers, rewards for `crm demo`
+    "labels",      # references as people read them ("Invoice 1405-1"), a template global
 )

@@ -37,6 +37,7 @@ from core.extensions import db
 from core.i18n import format_number, local_date, utc_range
 from core.money import format_money
 from modules.loyalty import ledger
+from modules.loyalty.labels import reference_label
 from modules.loyalty.models.ledger import Entry
 from modules.loyalty.models.members import Member
 from modules.loyalty.models.rules import Rule
@@ -235,6 +236,7 @@ def earn_for_purchase(member: Member, *, amount: int, reference: str, key: str,
                      reference=reference)
     entries = []
     amount_recorded = False
+    document = reference_label(reference)
     for row in result.rows:
         if row.points <= 0:
             continue
@@ -244,8 +246,8 @@ def earn_for_purchase(member: Member, *, amount: int, reference: str, key: str,
             entry_key = f"earn:referral:{member.id}"
         else:
             entry_key = f"{key}:{row.key_part}"
-        entry = ledger.earn(member, row.points, reason=_("%(rule)s (%(reference)s)",
-                                                         rule=row.name, reference=reference),
+        entry = ledger.earn(member, row.points, reason=_("%(rule)s — %(document)s",
+                                                         rule=row.name, document=document),
                             reference=reference, key=entry_key,
                             rule_id=row.rule.id if row.rule is not None else None,
                             amount=0 if amount_recorded else amount, by=by)
@@ -340,7 +342,7 @@ def take_back(member: Member, note) -> list[Entry]:
         return []
     entries = ledger.reverse_earning(
         member, reference, due, key=f"reverse:sales.invoice:{note.id}",
-        reason=_("Credit note %(ref)s", ref=note.reference))
+        reason=reference_label(f"sales.invoice:{note.id}"))
     from modules.loyalty import tiers
 
     tiers.evaluate(member)

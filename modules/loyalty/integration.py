@@ -16,6 +16,7 @@ from core.events import customer_updated, module_listener
 from core.extensions import db
 from core.i18n import format_number, localize_digits
 from modules.loyalty import ledger
+from modules.loyalty.labels import reference_label
 from modules.loyalty.members import member_of
 from modules.loyalty.models.ledger import Entry
 from modules.loyalty.models.members import Member
@@ -125,7 +126,8 @@ def timeline_entries(customer) -> list[TimelineEntry]:
     for entry in entries:
         title = _entry_title(entry)
         if title:
-            detail = localize_digits(" · ".join(p for p in (entry.reason, entry.reference) if p))
+            detail = " · ".join(p for p in (localize_digits(entry.reason),
+                                            reference_label(entry.reference)) if p)
             found.append(TimelineEntry(at=entry.created_at, kind=f"points_{entry.kind}",
                                        module="loyalty", url=url, title=title, detail=detail))
     changes = db.session.execute(select(TierChange).where(

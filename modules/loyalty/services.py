@@ -12,6 +12,14 @@ def point_value() -> int:
     return club_settings().point_value
 
 
+def reference_label(reference: str | None) -> str:
+    """A ledger reference as people read it: ``sales.invoice:12`` → "Invoice ۱۴۰۵-۱",
+    ``loyalty.reward:3`` → the reward's name (reader's language and digits)."""
+    from modules.loyalty.labels import reference_label as label
+
+    return label(reference)
+
+
 def customer_tier(customer_id: int) -> str:
     """The code of the customer's club tier ("" when not a member or no tier)."""
     from modules.loyalty.members import member_of

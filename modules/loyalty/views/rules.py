@@ -3,6 +3,7 @@
 from decimal import Decimal, InvalidOperation
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -53,7 +54,8 @@ def show_multiplier(bp: int) -> str:
 class MultiplierField(_TextField):
     """A multiplier typed as a decimal (×1.5); ``data`` is basis points."""
 
-    input_attrs = {"dir": "ltr", "inputmode": "decimal", "placeholder": "1.5"}
+    input_attrs = {"dir": "ltr", "inputmode": "decimal",
+                   "placeholder": LazyString(show_multiplier, 15000)}
 
     def parse(self, text: str) -> int:
         return parse_multiplier(text)

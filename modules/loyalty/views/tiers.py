@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from core.auth.permissions import has_permission, require_permission
 from core.extensions import db
 from core.fields import DigitsIntegerField, MoneyField, _TextField
-from core.i18n import to_latin_digits
+from core.i18n import lazy_digits, to_latin_digits
 from modules.loyalty import ledger
 from modules.loyalty.earning import decimal_text, tier_name
 from modules.loyalty.models.members import Member
@@ -32,7 +32,7 @@ HISTORY = 50
 class PercentField(_TextField):
     """A percentage typed as a decimal ("7.5"); ``data`` is basis points (750)."""
 
-    input_attrs = {"dir": "ltr", "inputmode": "decimal", "placeholder": "5"}
+    input_attrs = {"dir": "ltr", "inputmode": "decimal", "placeholder": lazy_digits("5")}
 
     def parse(self, text: str) -> int:
         clean = to_latin_digits(text).replace("%", "").replace("٪", "").replace("٫", ".")
