@@ -1,7 +1,8 @@
 """Two gunicorn web processes and two ``crm worker`` processes on one PostgreSQL schema and one
 Redis behave as one deployment: sessions, licenses, login throttling and jobs are shared.
 
-The four processes start once for the module (a few seconds); each test drives them over HTTP.
+The four processes start once (a few seconds); one test drives them over HTTP through four
+checks, one per promise.
 """
 
 import json
@@ -108,7 +109,7 @@ def _signed_in(base: str) -> requests.Session:
     return session
 
 
-def test_a_session_started_on_web_a_works_on_web_b(deployment):
+def check_a_session_started_on_web_a_works_on_web_b(deployment):
     session = _signed_in(deployment.a)
     page = session.get(f"{deployment.b}/admin/license", allow_redirects=False, timeout=10)
     assert page.status_code == 200
@@ -118,7 +119,7 @@ def test_a_session_started_on_web_a_works_on_web_b(deployment):
                        timeout=10).status_code == 302  # without the cookie: to the login page
 
 
-def test_a_license_installed_through_web_a_is_active_on_web_b_at_once(deployment):
+def check_a_license_installed_through_web_a_is_active_on_web_b_at_once(deployment):
     session = _signed_in(deployment.a)
     before = session.get(f"{deployment.b}/admin/license", timeout=10).text  # B caches the trial
     assert 'data-license-kind="trial"' in before
@@ -138,7 +139,7 @@ def test_a_license_installed_through_web_a_is_active_on_web_b_at_once(deployment
     assert 'data-module="service" data-active="yes"' in after
 
 
-def test_login_failures_split_across_both_web_processes_trip_one_limit(deployment):
+def check_login_failures_split_across_both_web_processes_trip_one_limit(deployment):
     email = f"victim-{uuid.uuid4().hex[:6]}@example.ir"
     statuses = [_post_login(base, email, "wrong").status_code
                 for base in (deployment.a, deployment.b, deployment.a, deployment.b)]
@@ -149,7 +150,7 @@ def test_login_failures_split_across_both_web_processes_trip_one_limit(deploymen
     assert other.status_code == 302  # the limit is per account: others still sign in
 
 
-def test_fifty_jobs_run_exactly_once_across_the_two_workers(deployment):
+def check_fifty_jobs_run_exactly_once_across_the_two_workers(deployment):
     app = deployment.app
     with app.app_context():
         for n in range(50):
@@ -168,3 +169,11 @@ def test_fifty_jobs_run_exactly_once_across_the_two_workers(deployment):
     assert sorted(int(target) for target, _detail in done) == list(range(50))  # each once
     workers = {detail["worker"] for _target, detail in done}
     assert workers == {w.pid for w in deployment.workers}, "both workers took jobs"
+
+
+def test_two_web_processes_and_two_workers_behave_as_one_deployment(deployment):
+    """One test, so that pytest-xdist never splits it and starts the four processes twice."""
+    check_a_session_started_on_web_a_works_on_web_b(deployment)
+    check_a_license_installed_through_web_a_is_active_on_web_b_at_once(deployment)
+    check_login_failures_split_across_both_web_processes_trip_one_limit(deployment)
+    check_fifty_jobs_run_exactly_once_across_the_two_workers(deployment)
