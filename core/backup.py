@@ -3,9 +3,8 @@
 ``make_backup`` writes ``manifest.json`` (versions, dialect, migration, deployment id, and the
 size and SHA-256 of every other member), the database (SQLite through the online backup API,
 PostgreSQL through ``pg_dump --format=custom``), the upload folder and the instance files the
-app writes (the secret key, ``deployment.json``). ``restore`` verifies everything first and
-only then replaces the database and the files, and migrates the result to this code's head.
-The archive holds the secret key and every customer's data: it is written with mode 0600.
+app writes (the secret key, ``deployment.json``); ``core.restore`` reads it back. The archive
+holds the secret key and every customer's data: it is written with mode 0600.
 """
 
 import hashlib
@@ -128,10 +127,10 @@ def _free_name(out: Path, created: datetime) -> Path:
 
 def _describe(root: Path, path: Path) -> dict:
     return {"path": path.relative_to(root).as_posix(), "size": path.stat().st_size,
-            "sha256": _sha256(path)}
+            "sha256": sha256_of(path)}
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -139,7 +138,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _sqlite_path(url) -> Path:
+def sqlite_file(url) -> Path:
     if not url.database or url.database == ":memory:":
         raise BackupError("the database is in memory; there is nothing on disk to back up")
     return Path(url.database)
@@ -148,7 +147,7 @@ def _sqlite_path(url) -> Path:
 def _dump_sqlite(url, dest: Path) -> None:
     """A consistent copy of a live SQLite database through its online backup API."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(_sqlite_path(url), timeout=30)
+    source = sqlite3.connect(sqlite_file(url), timeout=30)
     copy = sqlite3.connect(dest)
     try:
         source.backup(copy)
@@ -188,7 +187,7 @@ def current_revision() -> str | None:
 # ---- PostgreSQL tools ---------------------------------------------------------------------
 
 
-def _libpq(url) -> tuple[str, dict]:
+def libpq_args(url) -> tuple[str, dict]:
     """A libpq connection string without the password, and the environment that carries it."""
     env = dict(os.environ)
     if url.password:
@@ -239,7 +238,7 @@ def pg_tool(name: str) -> str:
                       "bin folder")
 
 
-def _run(args: list[str], env: dict, what: str) -> None:
+def run_tool(args: list[str], env: dict, what: str) -> None:
     result = subprocess.run(args, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
@@ -248,188 +247,9 @@ def _run(args: list[str], env: dict, what: str) -> None:
 
 def _dump_postgres(url, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    conninfo, env = _libpq(url)
-    _run([pg_tool("pg_dump"), "--format=custom", "--no-password", f"--file={dest}",
-          f"--dbname={conninfo}"], env, "pg_dump")
-
-
-# ---- verifying and restoring --------------------------------------------------------------
-
-
-def _safe_member(member: tarfile.TarInfo) -> bool:
-    parts = Path(member.name).parts
-    return (member.isfile() or member.isdir()) and not member.name.startswith("/") \
-        and ".." not in parts
-
-
-def verify(archive: Path, staging: Path, echo: Echo = lambda _m: None) -> dict:
-    """Unpack ``archive`` into ``staging`` and check it against this deployment; the manifest.
-
-    Raises BackupError (and changes nothing outside ``staging``) when the archive is not a
-    Peyvand backup, a file is missing, added or changed, the database kind differs from the
-    configured one, or the backup comes from a newer version of the code.
-    """
-    echo(f"verifying {archive}...")
-    try:
-        with tarfile.open(archive, "r:gz") as tar:
-            members = tar.getmembers()
-            unsafe = [m.name for m in members if not _safe_member(m)]
-            if unsafe:
-                raise BackupError(f"{archive} has entries a backup never holds ({unsafe[0]}); "
-                                  "refusing it")
-            tar.extractall(staging, filter="data")
-    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise BackupError(f"{archive}: no such file") from exc
-        raise BackupError(f"{archive} is damaged or not a backup archive ({exc})") from exc
-    try:
-        manifest = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BackupError(f"{archive} has no readable {MANIFEST}; it is not a Peyvand backup"
-                          ) from exc
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise BackupError(f"{archive} has backup format {manifest.get('format_version')}; "
-                          f"this version reads format {FORMAT_VERSION}")
-    listed = {entry["path"]: entry for entry in manifest.get("files", [])}
-    present = {p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()}
-    for path in sorted(set(listed) - present):
-        raise BackupError(f"{path} is listed in the manifest but missing from the archive")
-    for path in sorted(present - set(listed) - {MANIFEST}):
-        raise BackupError(f"{path} is in the archive but not in its manifest")
-    for path, entry in sorted(listed.items()):
-        file = staging / path
-        if file.stat().st_size != entry["size"] or _sha256(file) != entry["sha256"]:
-            raise BackupError(f"{path} does not match its checksum: the archive was changed "
-                              "or damaged")
-    _check_compatible(manifest)
-    echo(f"archive verified: {len(listed)} files, made {manifest['created_at']} by "
-         f"Peyvand {manifest['app_version']}")
-    return manifest
-
-
-def _check_compatible(manifest: dict) -> None:
-    from alembic.script import ScriptDirectory
-
-    from core.database import MIGRATIONS_DIR
-
-    dialect = target().dialect
-    if manifest["database_dialect"] != dialect:
-        raise BackupError(f"this backup holds a {manifest['database_dialect']} database but "
-                          f"this deployment uses {dialect}; restore it into a "
-                          f"{manifest['database_dialect']} deployment")
-    revision = manifest.get("alembic_revision")
-    if revision:
-        scripts = ScriptDirectory(MIGRATIONS_DIR)
-        for rev in revision.split(","):
-            try:
-                known = scripts.get_revision(rev) is not None
-            except Exception:  # noqa: BLE001 - alembic raises several kinds for an unknown id
-                known = False
-            if not known:
-                raise BackupError(f"this backup was made by a newer version of Peyvand "
-                                  f"(migration {rev}); upgrade Peyvand before restoring it")
-
-
-def restore(archive: str | Path, echo: Echo = lambda _m: None,
-            confirm: Callable[[dict], bool] | None = None) -> dict:
-    """Verify ``archive``, then replace the database and files with it and migrate to head.
-
-    ``confirm(manifest)`` is asked after the verification; returning False changes nothing.
-    """
-    archive = Path(archive)
-    where = target()
-    work_parent = where.uploads.parent
-    work_parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".peyvand-restore-", dir=work_parent) as tmp:
-        staging = Path(tmp) / "archive"
-        staging.mkdir()
-        manifest = verify(archive, staging, echo)
-        if confirm is not None and not confirm(manifest):
-            raise BackupError("restore cancelled; nothing was changed")
-        db.session.remove()
-        db.engine.dispose()
-        if where.dialect == "sqlite":
-            _restore_sqlite(staging / "database" / "peyvand.sqlite3", where.url, echo)
-        else:
-            _restore_postgres(staging / "database" / "peyvand.pgdump", where.url, echo)
-        echo(f"files into {where.uploads}...")
-        _swap_folder(staging / UPLOADS, where.uploads)
-        for name in INSTANCE_FILES:
-            source = staging / INSTANCE / name
-            if source.is_file():
-                where.instance.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, where.instance / f".{name}.restore")
-                os.chmod(where.instance / f".{name}.restore", 0o600)
-                os.replace(where.instance / f".{name}.restore", where.instance / name)
-    _migrate(manifest, echo)
-    echo("restore finished")
-    return manifest
-
-
-def _restore_sqlite(source: Path, url, echo: Echo) -> None:
-    """Copy the backup into a temporary file, check it, then swap it in as one transaction.
-
-    The swap goes through SQLite's backup API into the live file rather than a rename, so a
-    leftover write-ahead log of the old database can never be replayed onto the new one.
-    """
-    live = _sqlite_path(url)
-    echo(f"database into {live}...")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{live.name}.restore-", dir=live.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        shutil.copyfile(source, tmp)
-        check = sqlite3.connect(tmp)
-        try:
-            if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                raise BackupError("the database in the backup fails SQLite's integrity check")
-            dest = sqlite3.connect(live, timeout=30)
-            try:
-                check.backup(dest)
-            finally:
-                dest.close()
-        finally:
-            check.close()
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _restore_postgres(source: Path, url, echo: Echo) -> None:
-    conninfo, env = _libpq(url)
-    echo(f"database into {url.render_as_string(hide_password=True)}...")
-    _run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-          "--exit-on-error", "--no-password", f"--dbname={conninfo}", str(source)], env,
-         "pg_restore")
-
-
-def _swap_folder(new: Path, live: Path) -> None:
-    """Put ``new`` where ``live`` is (two renames on one file system), then drop the old one."""
-    live.parent.mkdir(parents=True, exist_ok=True)
-    moved = live.parent / f".{live.name}.new"
-    old = live.parent / f".{live.name}.old"
-    for leftover in (moved, old):
-        shutil.rmtree(leftover, ignore_errors=True)
-    shutil.move(str(new if new.is_dir() else _empty(new)), moved)
-    if live.exists():
-        live.rename(old)
-    moved.rename(live)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _empty(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _migrate(manifest: dict, echo: Echo) -> None:
-    if not manifest.get("alembic_revision"):
-        echo("the backup has no migration history; migrations were not run")
-        return
-    from flask_migrate import upgrade
-
-    echo("migrating the database to this version...")
-    db.engine.dispose()
-    upgrade()
+    conninfo, env = libpq_args(url)
+    run_tool([pg_tool("pg_dump"), "--format=custom", "--no-password", f"--file={dest}",
+              f"--dbname={conninfo}"], env, "pg_dump")
 
 
 # ---- schedule and retention ---------------------------------------------------------------

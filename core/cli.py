@@ -73,7 +73,8 @@ def backup_command(out_dir):
 @click.option("--yes", is_flag=True, help="Do not ask before replacing the data.")
 def restore_command(archive, yes):
     """Verify a backup archive, then replace this deployment's data with it."""
-    from core.backup import BackupError, restore
+    from core.backup import BackupError
+    from core.restore import restore
 
     def confirm(manifest):
         return yes or click.confirm(

@@ -134,7 +134,8 @@ def _tampered(archive: Path, dest: Path, change) -> Path:
 
 
 def test_a_changed_or_damaged_archive_is_refused_and_nothing_changes(sqlite_app, tmp_path):
-    from core.backup import BackupError, make_backup, restore
+    from core.backup import BackupError, make_backup
+    from core.restore import restore
 
     app = sqlite_app
     _seed(app)
@@ -204,7 +205,8 @@ def test_postgres_backup_then_restore(tmp_path):
         app = _build_app(admin_url.rsplit("/", 1)[0] + f"/{name}", tmp_path)
         _seed(app)
         with app.app_context():
-            from core.backup import make_backup, restore
+            from core.backup import make_backup
+            from core.restore import restore
 
             archive = make_backup()
         with tarfile.open(archive) as tar:
