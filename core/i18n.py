@@ -421,7 +421,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     babel.domain_instance = LocalDigitsDomain(domain="messages")  # numbers in locale digits
     app.jinja_env.globals.update(crm_locale=current_locale, crm_rtl=is_rtl,
-                                 crm_date_hint=date_hint)
+                                 crm_date_hint=date_hint, crm_money_unit=money.unit_word)
     app.jinja_env.filters.update(
         digits=display_digits,
         ref=reference,

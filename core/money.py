@@ -93,6 +93,11 @@ def in_unit(rials: int, unit: str) -> int | Decimal:
     return Decimal(rials) / factor
 
 
+def unit_word(locale: str | None = None) -> str:
+    """The deployment's display unit as a word ("ریال", "Toman"), for column headings."""
+    return UNIT_WORDS[_lang(locale)][display_unit()]
+
+
 def format_money(value, unit: str | None = None, locale: str | None = None,
                  with_unit: bool = True) -> str:
     """ "۱٬۲۰۰٬۰۰۰ ریال" in fa, "1,200,000 Rial" in en; the unit follows the deployment."""

@@ -58,7 +58,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.extensions import db
-from core.i18n import fiscal_year_range, jdate, to_latin_digits
+from core.i18n import fiscal_year_range, jdate, strip_bidi, to_latin_digits
 from modules.accounting_link.models.journal import (
     Account,
     FiscalYear,
@@ -130,7 +130,7 @@ def _entries(start: date, end: date) -> Iterator[JournalEntry]:
 def _row(entry: JournalEntry, line: JournalLine) -> list:
     return [entry.fiscal_year, entry.number, jdate(entry.entry_date, locale="en"),
             entry.entry_date, line.account.code, line.account.name, int(line.debit or 0),
-            int(line.credit or 0), line.memo or entry.description,
+            int(line.credit or 0), strip_bidi(line.memo or entry.description),
             to_latin_digits(entry.reference or ""), entry.source_type,
             "" if entry.source_id is None else entry.source_id,
             customer_code(entry.customer_id), entry.kind]
@@ -203,7 +203,7 @@ def beancount_account(account: Account) -> str:
 
 
 def _quoted(text) -> str:
-    clean = " ".join(str(text or "").split())
+    clean = " ".join(strip_bidi(text).split())
     return '"' + clean.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 

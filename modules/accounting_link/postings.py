@@ -49,7 +49,7 @@ from core.events import (
     points_changed,
 )
 from core.extensions import db
-from core.i18n import digits
+from core.i18n import digits, strip_bidi
 from modules.accounting_link.journal import Leg, in_deployment_language, post_entry
 
 POINTS_KINDS = {  # ledger kind (sign of points) → (entry kind, debit role, credit role)
@@ -147,6 +147,24 @@ def post_cheque_status(payment, status: str, occurred_at=None):
             customer_id=payment.customer_id)
 
 
+def points_reference(reference: str) -> str:
+    """What the journal calls a club entry's source: the invoice's number for points earned
+    on an invoice ("۱۴۰۵-۱"), else the club's own name for it (a reward's name), not the
+    club's machine key (``sales.invoice:12``)."""
+    kind, _sep, rest = (reference or "").partition(":")
+    if kind == "sales.invoice" and rest.isdigit():
+        from modules.sales.services import invoice_by_id
+
+        invoice = invoice_by_id(int(rest))
+        if invoice is not None and invoice.reference:
+            return digits(invoice.reference)
+    if kind.startswith("loyalty."):
+        from modules.loyalty.services import reference_label
+
+        return strip_bidi(reference_label(reference))[:60]
+    return digits(reference or "")[:60]
+
+
 def post_points(*, entry_id: int, kind: str, points: int, value: int, customer_id=None,
                 reference: str = "", occurred_at=None):
     """The entry of a club ledger change (none for a release or zero points)."""
@@ -167,7 +185,7 @@ def post_points(*, entry_id: int, kind: str, points: int, value: int, customer_i
             kind=entry_kind, source_type="loyalty.entry", source_id=entry_id,
             key=f"loyalty.entry:{entry_id}",
             legs=[Leg(debit, debit=amount), Leg(credit, credit=amount)],
-            occurred_at=occurred_at, reference=digits(reference or ""),
+            occurred_at=occurred_at, reference=points_reference(reference),
             description=description, customer_id=customer_id)
 
 

@@ -19,6 +19,8 @@ from core.customers.models import Customer
 from core.database import utcnow
 from core.extensions import db
 from core.i18n import (
+    current_locale,
+    digits,
     fiscal_year_of,
     fiscal_year_range,
     jdate,
@@ -28,6 +30,7 @@ from core.i18n import (
     to_latin_digits,
     to_persian_digits,
 )
+from core.money import UNIT_WORDS
 from core.pagination import request_page
 from modules.accounting_link import journal as services
 from modules.accounting_link.models.journal import (
@@ -195,8 +198,8 @@ def entry_reverse(entry_id: int):
         flash(str(exc), "danger")
         return redirect(url_for("accounting_link.entry", entry_id=entry_id))
     db.session.commit()
-    flash(_("Entry %(ref)s reversed by entry %(new)s.", ref=found.reference_label,
-            new=reversal.reference_label), "success")
+    flash(_("Entry %(ref)s reversed by entry %(new)s.", ref=digits(found.reference_label),
+            new=digits(reversal.reference_label)), "success")
     return redirect(url_for("accounting_link.entry", entry_id=reversal.id))
 
 
@@ -215,8 +218,10 @@ def trial_balance():
 def _csv(rows, totals, start: date, end: date) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Code"), _("Account"), _("Kind"), _("Opening"), _("Debits"),
-                     _("Credits"), _("Closing")])
+    unit = UNIT_WORDS[current_locale()]["rial"]  # whole rials, whatever unit the pages show
+    writer.writerow([_("Code"), _("Account"), _("Kind")] + [
+        _("%(column)s (%(unit)s)", column=column, unit=unit)
+        for column in (_("Opening"), _("Debits"), _("Credits"), _("Closing"))])
     for row in [*rows, totals]:
         name = row.account.name if row is not totals else _("Total")
         writer.writerow([row.account.code, name, row.account.kind, row.opening, row.debits,

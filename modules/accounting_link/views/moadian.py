@@ -5,6 +5,7 @@ import json
 from dataclasses import asdict
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,7 +15,9 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from core.auth.permissions import require_permission
+from core.database import utcnow
 from core.extensions import db
+from core.i18n import digits, fiscal_year_of, local_date
 from core.pagination import request_page
 from modules.accounting_link import moadian_submit as submit
 from modules.accounting_link.moadian import MoadianError
@@ -22,11 +25,16 @@ from modules.accounting_link.models.moadian import EINVOICE_STATUSES, EInvoice
 from modules.accounting_link.views import bp
 
 
+def _number_hint() -> str:
+    """An invoice number of this fiscal year ("۱۴۰۵-۱۲") in the reader's digits."""
+    return digits(f"{fiscal_year_of(local_date(utcnow()))}-12")
+
+
 class BuildForm(FlaskForm):
     kind = SelectField(_l("Document"), choices=[("invoice", _l("Invoice")),
                                                 ("credit_note", _l("Credit note"))])
     reference = StringField(_l("Number"), validators=[DataRequired(), Length(max=30)],
-                            render_kw={"dir": "ltr", "placeholder": "1404-12"},
+                            render_kw={"dir": "ltr", "placeholder": LazyString(_number_hint)},
                             description=_l("The document's number as sales shows it."))
 
 

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from core.extensions import db
 from core.fields import DigitsIntegerField, JalaliDateTimeField
-from core.i18n import to_latin_digits
+from core.i18n import lazy_digits, to_latin_digits
 from modules.marketing import personalise
 from modules.marketing.models.campaigns import CHANNELS, Campaign
 from modules.marketing.models.segments import Segment
@@ -78,10 +78,10 @@ class CampaignForm(FlaskForm):
     throttle_per_minute = DigitsIntegerField(_l("At most per minute"), validators=[Optional()],
                                              description=_l("Empty: as fast as the gateway "
                                                             "allows."))
-    quiet_start = StringField(_l("Quiet hours from"), render_kw={"dir": "ltr",
-                                                                "placeholder": "22:00"})
-    quiet_end = StringField(_l("Quiet hours until"), render_kw={"dir": "ltr",
-                                                               "placeholder": "08:00"})
+    quiet_start = StringField(_l("Quiet hours from"),
+                              render_kw={"dir": "ltr", "placeholder": lazy_digits("22:00")})
+    quiet_end = StringField(_l("Quiet hours until"),
+                            render_kw={"dir": "ltr", "placeholder": lazy_digits("08:00")})
 
     def fill_choices(self) -> None:
         """Segments to choose from, by name."""

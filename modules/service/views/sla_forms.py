@@ -11,7 +11,7 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from core.fields import DigitsIntegerField, JalaliDateField
-from core.i18n import digits, to_latin_digits
+from core.i18n import digits, lazy_digits, to_latin_digits
 
 # Saturday first (Python weekday numbers), as the Iranian week runs
 WEEK = ((5, _l("Saturday")), (6, _l("Sunday")), (0, _l("Monday")), (1, _l("Tuesday")),
@@ -85,7 +85,8 @@ class CalendarForm(FlaskForm):
 
 for _weekday, _label in WEEK:
     setattr(CalendarForm, f"day_{_weekday}", StringField(
-        _label, validators=[Optional()], render_kw={"dir": "ltr", "placeholder": "08:00-17:00"}))
+        _label, validators=[Optional()],
+        render_kw={"dir": "ltr", "placeholder": lazy_digits("08:00-17:00")}))
 
 
 class YearField(DigitsIntegerField):

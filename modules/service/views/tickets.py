@@ -170,11 +170,22 @@ def ticket_show(ticket_id: int):
     users = {u.id: u for u in db.session.execute(select(User)).scalars()}
     merged_into = db.session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
     return render_template("service/ticket_show.html", ticket=ticket, customer=customer,
-                           reply_form=ReplyForm(), change_form=_change_form(ticket),
+                           reply_form=_reply_form(ticket), change_form=_change_form(ticket),
                            merge_form=MergeForm(), loose=loose, users=users,
                            labels=_plain_labels(),
                            merged_into=merged_into,
                            customer_visible=visible_customer(ticket.customer_id) is not None)
+
+
+def _reply_form(ticket: Ticket) -> ReplyForm:
+    """The reply form to show; on a closed ticket it offers (and preselects) only the internal
+    note, the one kind ``add_message`` still accepts there."""
+    form = ReplyForm()
+    if ticket.status == "closed":
+        form.kind.choices = [(value, label) for value, label in form.kind.choices
+                             if value == "internal"]
+        form.kind.data = "internal"
+    return form
 
 
 def _back(ticket: Ticket):
@@ -191,7 +202,7 @@ def _refused(exc: Exception):
 def ticket_reply(ticket_id: int):
     """A public reply to the customer or an internal note, with files."""
     ticket = get_scoped_or_404(Ticket, ticket_id, "service")
-    form = ReplyForm()
+    form = ReplyForm()  # a public reply to a closed ticket is refused by add_message
     if not form.validate_on_submit():
         flash(_("Write the message."), "danger")
         return _back(ticket)
