@@ -35,6 +35,7 @@ INSTANCE_FILES = ("secret_key", "deployment.json")
 WARNING = ("This archive holds the secret key and every customer's data of a Peyvand "
            "deployment: keep it where only administrators can read it.")
 CHECK_EVERY_SECONDS = 600
+PG_VERSIONS_DIR = "/usr/lib/postgresql"  # Debian keeps each major version's tools here
 
 Echo = Callable[[str], None]
 
@@ -216,7 +217,7 @@ def pg_tool(name: str) -> str:
     folders = [current_app.config.get("CRM_PG_BIN")]
     on_path = shutil.which(name)
     folders.append(str(Path(on_path).parent) if on_path else None)
-    folders += sorted((str(p) for p in Path("/usr/lib/postgresql").glob("*/bin")),
+    folders += sorted((str(p) for p in Path(PG_VERSIONS_DIR).glob("*/bin")),
                       key=lambda p: int(re.sub(r"\D", "", Path(p).parent.name) or 0),
                       reverse=True)
     found = {}

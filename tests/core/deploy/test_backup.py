@@ -226,3 +226,27 @@ def test_postgres_backup_then_restore(tmp_path):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.mark.postgres
+def test_missing_or_old_pg_dump_is_said_plainly(app, tmp_path, monkeypatch):
+    if not PG_URL:
+        pytest.skip("pg_dump's version is compared with a PostgreSQL server's")
+    from core import backup
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setattr(backup, "PG_VERSIONS_DIR", str(tmp_path / "none"))
+    app.config["CRM_PG_BIN"] = None
+    with app.app_context():
+        with pytest.raises(backup.BackupError, match=r"^pg_dump is not installed; install the "
+                                                     r"PostgreSQL client tools of version \d+"):
+            backup.make_backup(tmp_path / "out")
+        old = bin_dir / "pg_dump"
+        old.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
+        old.chmod(0o755)
+        with pytest.raises(backup.BackupError, match=r"^pg_dump is version 9 but the PostgreSQL "
+                                                     r"server is version \d+"):
+            backup.make_backup(tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []
