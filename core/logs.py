@@ -12,6 +12,8 @@ import re
 import sys
 import time
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context, request
@@ -25,11 +27,33 @@ CONTEXT_FIELDS = ("request_id", "method", "path", "status", "duration_ms", "user
 QUIET_LIBRARIES = ("weasyprint", "fontTools")
 
 access_log = logging.getLogger(ACCESS_LOGGER)
+_job_request_id: ContextVar[str | None] = ContextVar("crm_job_request_id", default=None)
 
 
 def request_id() -> str | None:
-    """The current request's id (None outside a request)."""
-    return g.get("request_id") if has_request_context() else None
+    """The current request's id, or in an RQ job the id of the request that queued it."""
+    if has_request_context():
+        return g.get("request_id")
+    return _job_request_id.get()
+
+
+def job_options() -> dict:
+    """Extra ``Queue.enqueue`` arguments: the queuing request's id travels in the job's meta."""
+    rid = request_id()
+    return {"meta": {"request_id": rid}} if rid else {}
+
+
+@contextmanager
+def job_context():
+    """Inside an RQ job: log lines carry the request id of the request that queued it."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    token = _job_request_id.set((job.meta or {}).get("request_id") if job else None)
+    try:
+        yield
+    finally:
+        _job_request_id.reset(token)
 
 
 def _incoming_id() -> str:
@@ -64,6 +88,8 @@ class RequestContextFilter(logging.Filter):
             user = g.get("_login_user")  # flask-login's cache: never loads the user for a log
             if user is not None and getattr(user, "is_authenticated", False):
                 record.user_id = user.get_id()
+        elif _job_request_id.get():
+            record.request_id = getattr(record, "request_id", None) or _job_request_id.get()
         return True
 
 

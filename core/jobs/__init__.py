@@ -29,6 +29,7 @@ from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from core import logs
 from core.extensions import db
 
 QUEUE_NAME = "peyvand"
@@ -134,7 +135,7 @@ def _dispatch(path: str, args, kwargs):
 
         options["retry"] = Retry(max=retries)
     try:
-        return queue().enqueue(run_job, path, args, kwargs, **options)
+        return queue().enqueue(run_job, path, args, kwargs, **options, **logs.job_options())
     except (RedisDown, RedisSlow) as exc:  # Redis down: run it here rather than lose it
         log.warning("Redis unreachable (%s); running job %s in this process", exc, path)
         resolve(path)(*args, **kwargs)
@@ -144,7 +145,7 @@ def _dispatch(path: str, args, kwargs):
 def run_job(path: str, args=(), kwargs=None):
     """RQ entry point: run the job at ``path`` inside an application context."""
     app = _app_for_job()
-    with app.app_context():
+    with app.app_context(), logs.job_context():  # its log lines carry the queuing request's id
         try:
             return resolve(path)(*args, **(kwargs or {}))
         finally:
