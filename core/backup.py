@@ -80,7 +80,8 @@ def make_backup(out_dir: str | Path | None = None, echo: Echo = lambda _m: None)
             raise BackupError(f"cannot back up a {where.dialect} database")
         echo(f"uploaded files from {where.uploads}...")
         if where.uploads.is_dir():
-            shutil.copytree(where.uploads, staging / UPLOADS, symlinks=False)
+            shutil.copytree(where.uploads, staging / UPLOADS, symlinks=False,
+                            ignore=_skip_folder(out.resolve()))
         else:
             (staging / UPLOADS).mkdir(parents=True)
         for name in INSTANCE_FILES:
@@ -115,6 +116,15 @@ def make_backup(out_dir: str | Path | None = None, echo: Echo = lambda _m: None)
         partial.replace(archive)
     echo(f"backup written: {archive}")
     return archive
+
+
+def _skip_folder(folder: Path):
+    """A ``copytree`` ignore that leaves out ``folder`` (backups kept inside the upload dir)."""
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        return {name for name in names if (Path(directory) / name).resolve() == folder}
+
+    return ignore
 
 
 def _free_name(out: Path, created: datetime) -> Path:
