@@ -18,6 +18,7 @@ the setting ``accounting_link.settlements.url``, which answers a JSON list of ob
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -205,9 +206,12 @@ class PullProblem(ValueError):
 
 def fetch_settlement_rows(url: str) -> list[Row]:
     """GET the URL and read its JSON rows as settlement rows (line = position, from 1)."""
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise PullProblem(_("The settlements URL must start with http:// or https://."))
     request = urllib.request.Request(url, headers={"Accept": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=PULL_TIMEOUT) as response:  # noqa: S310
+        # the scheme is checked above: only http(s), never file: or custom schemes
+        with urllib.request.urlopen(request, timeout=PULL_TIMEOUT) as response:  # nosec B310
             data = json.loads(response.read().decode("utf-8"))
     except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
         raise PullProblem(_("The settlements could not be fetched from %(url)s: %(reason)s",

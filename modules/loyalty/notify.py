@@ -130,7 +130,7 @@ def points_expiring(member, lots) -> bool:
     points = sum(lot.remaining for lot in lots)
     first = min(lot.expires_on for lot in lots)
     ids = ",".join(str(lot.id) for lot in sorted(lots, key=lambda lot: lot.id))
-    digest = hashlib.sha1(ids.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(ids.encode()).hexdigest()[:16]
 
     def compose(lang):
         return _("%(points)s of your club points expire from %(day)s. Use them before then; "

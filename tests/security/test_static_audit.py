@@ -1,10 +1,9 @@
 """bandit over core/ and modules/ with the project's config ([tool.bandit] in pyproject.toml).
 
 Every finding is fixed, or accepted on its line with ``# nosec <rule>  # <reason>``, or skipped
-project-wide in [tool.bandit] with the reason there and in the README ("Security"). The few
-findings below sit in packages being written by others right now; each is explained here and in
-the README until its owners mark or fix it. (pip-audit needs PyPI's advisory service, which the
-CI machine cannot reach: it is ``make audit``, see the README.)
+project-wide in [tool.bandit] with the reason there and in the README ("Security").
+(pip-audit needs PyPI's advisory service, which the CI machine cannot reach: it is
+``make audit``, see the README.)
 """
 
 import json
@@ -13,15 +12,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-# (rule, file): why it is accepted
-ACCEPTED_ELSEWHERE = {
-    ("B613", "core/i18n.py"): "a docstring shows the Unicode isolates (FSI/PDI) that reference() "
-                              "puts around document numbers; no code hides behind them",
-    ("B324", "modules/loyalty/notify.py"): "SHA-1 of the expiring lots' ids makes a notice's "
-                                           "dedupe key; nothing secret depends on it",
-    ("B310", "modules/accounting_link/imports.py"): "urlopen of the settlement URL an accounting "
-                                                    "manager configured",
-}
 
 
 def test_bandit_finds_nothing_unexplained():
@@ -32,8 +22,7 @@ def test_bandit_finds_nothing_unexplained():
     assert report["errors"] == []
     found = [(r["test_id"], r["filename"], r["line_number"], r["issue_text"])
              for r in report["results"]]
-    unexplained = [f for f in found if (f[0], f[1]) not in ACCEPTED_ELSEWHERE]
-    assert unexplained == []
+    assert found == []
     assert report["metrics"]["_totals"]["loc"] > 10_000  # it really read the code
 
 
@@ -44,5 +33,5 @@ def test_the_bandit_config_skips_only_the_reviewed_rules():
     assert sorted(config["bandit"]["skips"]) == ["B404", "B603", "B704"]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     security = readme.split("## Security", 1)[1]
-    for rule in ("B404", "B603", "B704", *(rule for rule, _file in ACCEPTED_ELSEWHERE)):
+    for rule in ("B404", "B603", "B704"):
         assert rule in security, f"{rule} is not explained in the README"
