@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 
 from core.customers.timeline import TimelineEntry
 from core.extensions import db
+from core.i18n import digits
 from modules.service.models.tickets import Message, Ticket
 
 
@@ -25,12 +26,12 @@ def ticket_entries(customer) -> list[TimelineEntry]:
         entries.append(TimelineEntry(
             at=ticket.created_at, kind="ticket", module="service", url=url,
             title=_("Ticket opened: %(subject)s", subject=ticket.subject),
-            detail=f"{ticket.reference} · {TYPE_LABELS.get(ticket.type, ticket.type)}"))
+            detail=f"{digits(ticket.reference)} · {TYPE_LABELS.get(ticket.type, ticket.type)}"))
         if ticket.closed_at is not None and ticket.merged_into_id is None:
             entries.append(TimelineEntry(
                 at=ticket.closed_at, kind="ticket_closed", module="service", url=url,
                 title=_("Ticket closed: %(subject)s", subject=ticket.subject),
-                detail=f"{ticket.reference} · {STATUS_LABELS['closed']}"))
+                detail=f"{digits(ticket.reference)} · {STATUS_LABELS['closed']}"))
     return entries
 
 
