@@ -57,6 +57,7 @@ QUERIES_ENV = "BENCH_LOAD_QUERIES"
 RATIO_TARGET = 0.5
 P99_TARGET_MS = 200.0
 SAMPLES = 12  # sample URLs recorded per target
+WARM = 5  # in-process requests of a sample URL before its statements are recorded
 # Statements of the framework (who is signed in, roles, seats, settings, license, tokens), not
 # of the page's data: the ceiling leaves them out.
 FRAMEWORK_TABLES = {"core_user", "core_role", "core_seat", "core_setting", "core_license",
@@ -224,7 +225,9 @@ def record(dep, env: dict, token: str, chosen: list[Target]) -> None:
         for target in chosen:
             headers = api_headers if target.kind == "api" else {}
             for url in target.urls:
-                client.get(url, base_url=BASE, headers=headers)  # warm (first-use caches)
+                for _ in range(WARM):  # first-use caches, and work a page does only now
+                    # and then (the segment list recounts a few stale segments per view)
+                    client.get(url, base_url=BASE, headers=headers)
                 seen.clear()
                 answer = client.get(url, base_url=BASE, headers=headers)
                 if answer.status_code != 200:
@@ -275,7 +278,7 @@ def gunicorn_command(app_spec: str) -> list[str]:
 
 
 @contextmanager
-def serve(app_spec: str, env: dict, workers: int, threads: int):
+def serve(app_spec: str, env: dict, workers: int, threads: int, log_path: str = ""):
     """``app_spec`` under gunicorn (the repository's config) on a free port; the base URL."""
     port = free_port()
     env = {**os.environ, **env, "BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers),
@@ -284,7 +287,7 @@ def serve(app_spec: str, env: dict, workers: int, threads: int):
     if not (ROOT / "deploy" / "gunicorn.conf.py").exists():
         env["GUNICORN_CMD_ARGS"] = (f"-b 127.0.0.1:{port} -w {workers} --threads {threads} "
                                     "--log-level warning")
-    log = tempfile.TemporaryFile()
+    log = open(log_path, "w+b") if log_path else tempfile.TemporaryFile()  # noqa: SIM115
     proc = subprocess.Popen(gunicorn_command(app_spec), cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     try:
@@ -314,9 +317,18 @@ def serve(app_spec: str, env: dict, workers: int, threads: int):
 def sign_in(base: str) -> str:
     """Sign in through the login form over HTTP; the Cookie header of the session."""
     host, port = base.split("//")[1].split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    conn.request("GET", "/auth/login")
-    answer = conn.getresponse()
+    deadline = time.time() + 180  # the workers may take a while to boot on a busy machine
+    while True:
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        try:
+            conn.request("GET", "/auth/login")
+            answer = conn.getresponse()
+            break
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            if time.time() > deadline:
+                raise
+            time.sleep(1)
     body = answer.read().decode()
     cookies = _cookies(answer, {})
     token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', body).group(1)
@@ -584,7 +596,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
     load_before = loadavg()
     rows = []
-    with serve("wsgi:app", env, workers, args.threads) as app_base, \
+    app_log = os.path.join(dep.instance, "gunicorn-app.log")
+    with serve("wsgi:app", env, workers, args.threads, app_log) as app_base, \
             serve("bench.load:bare()", env, workers, args.threads) as bare_base:
         cookie = sign_in(app_base)
         print(f"gunicorn {workers} workers x {args.threads} threads each; "
@@ -603,7 +616,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                                                 args.concurrency)
                 if errors:
                     raise SystemExit(f"{target.name} ({side}): {errors} failed requests; "
-                                     f"first: {first}")
+                                     f"first: {first} (the app's log: {app_log})")
                 sides[side] = (rps, [x * 1000 for x in lat])
             (rps, lat), (bare_rps, bare_lat) = sides["page"], sides["bare"]
             row = {"name": target.name,

@@ -983,7 +983,7 @@ def seed_members(dep: Deployment, n: int, n_customers: int, seed: int = 9) -> in
     base = len(CODE_ALPHABET)
     for mid in range(1, n + 1):
         customer_id = 1 + (mid - 1) * step
-        enrolled = NOW - timedelta(days=rng.randrange(1, 700))
+        enrolled = NOW - timedelta(seconds=rng.randrange(86_400, 700 * 86_400))
         code, value = [], mid * 7_919 + 104_729
         for _ in range(8):
             value, digit = divmod(value, base)
@@ -1040,6 +1040,12 @@ def seed_marketing(dep: Deployment, segments: int, campaigns: int) -> int:
     return segments + campaigns
 
 
+# bench/kanban.py's deals are made on whole days; spread them over the day, as real ones are
+DEAL_TIMES = ("UPDATE sales_deal SET created_at = created_at + make_interval(secs => "
+              "(id::bigint * 7919) % 86400), updated_at = updated_at + make_interval(secs => "
+              "(id::bigint * 7919) % 86400)")
+
+
 def seed_bench(url: str = BENCH_URL, scale: str | dict = "full", verbose: bool = True
                ) -> Deployment:
     """Seed the bench database step by step, skipping the steps its marker says are done."""
@@ -1076,6 +1082,7 @@ def seed_bench(url: str = BENCH_URL, scale: str | dict = "full", verbose: bool =
         with engine.begin() as conn:  # the deals seeded are open; close some of them
             conn.execute(text("UPDATE sales_deal SET status = CASE WHEN id % 5 = 0 THEN 'won' "
                               "WHEN id % 7 = 0 THEN 'lost' ELSE status END"))
+            conn.execute(text(DEAL_TIMES))
         engine.dispose()
 
     run("customers", lambda: seed_customers(dep, nc, verbose=verbose), nc)

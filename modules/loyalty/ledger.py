@@ -65,9 +65,13 @@ SETTING_KEYS = {name: f"loyalty.{name}" for name in ClubSettings.__dataclass_fie
 
 
 def club_settings() -> ClubSettings:
+    from core.models import Setting
+
+    stored_values = dict(db.session.execute(select(Setting.key, Setting.value).where(
+        Setting.key.in_(list(SETTING_KEYS.values())))).all())  # one query, not one per key
     values = {}
     for name, key in SETTING_KEYS.items():
-        stored = get_setting(key)
+        stored = stored_values.get(key)
         if stored is not None:
             values[name] = bool(stored) if name == "auto_enrol" else int(stored)
     return ClubSettings(**values)
