@@ -121,13 +121,37 @@ def isolate(text) -> str:
     return f"{LRI}{text}{PDI}"
 
 
-def isolate_numbers(text) -> str:
+_LETTER = re.compile(r"[^\W\d_]")
+_RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def _after_rtl(text: str, start: int) -> bool:
+    """Whether the last letter before ``start`` is Hebrew or Arabic-script (Persian)."""
+    letters = _LETTER.findall(text[:start])
+    return bool(letters) and bool(_RTL_LETTER.match(letters[-1]))
+
+
+def isolate_numbers(text, after_rtl_only: bool = False) -> str:
     """Every hyphenated number in ``text`` ("۱۴۰۵-۱") isolated, the rest untouched (safe
-    markup stays safe: only invisible marks are added)."""
+    markup stays safe: only invisible marks are added). ``after_rtl_only``: only the numbers
+    that follow a Persian word, the ones that would show reversed ("Invoice 1405-1" stays)."""
     if text is None:
         return ""
-    isolated = _HYPHENATED_NUMBER.sub(lambda m: isolate(m.group(0)), str(text))
+    source = str(text)
+
+    def wrap(match):
+        if after_rtl_only and not _after_rtl(source, match.start()):
+            return match.group(0)
+        return isolate(match.group(0))
+
+    isolated = _HYPHENATED_NUMBER.sub(wrap, source)
     return Markup(isolated) if isinstance(text, Markup) else isolated
+
+
+def isolate_stored(text) -> str:
+    """The ``bidi`` filter, for stored text (descriptions, notes, reasons): hyphenated numbers
+    that follow a Persian word isolated, in any page language."""
+    return isolate_numbers(text, after_rtl_only=True)
 
 
 def strip_bidi(text) -> str:
@@ -136,7 +160,7 @@ def strip_bidi(text) -> str:
 
 
 def reference(value) -> str:
-    """A document reference for people: the reader's digits, isolated ("⁦۱۴۰۵-۱⁩")."""
+    """A document reference for people: the reader's digits, isolated (LRI ۱۴۰۵-۱ PDI)."""
     return isolate(digits(value))
 
 
@@ -425,7 +449,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         digits=display_digits,
         ref=reference,
-        bidi=isolate_numbers,
+        bidi=isolate_stored,
         number=format_number,
         jdate=jdate,
         jdatetime=jdatetime_filter,

@@ -58,7 +58,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.extensions import db
-from core.i18n import fiscal_year_range, jdate, strip_bidi, to_latin_digits
+from core.i18n import digits, fiscal_year_range, jdate, strip_bidi, to_latin_digits
 from modules.accounting_link.models.journal import (
     Account,
     FiscalYear,
@@ -213,7 +213,8 @@ def beancount_transaction(entry: JournalEntry, names: _Names) -> str:
     credits = sum(int(line.credit or 0) for line in entry.lines)
     if not entry.lines or debits != credits:
         raise ExportError(_("Entry %(ref)s does not balance (debits %(debits)s, credits "
-                            "%(credits)s); nothing was exported.", ref=entry.reference_label,
+                            "%(credits)s); nothing was exported.",
+                            ref=digits(entry.reference_label),
                             debits=debits, credits=credits))
     meta = {"entry": entry.reference_label, "jalali": jdate(entry.entry_date, locale="en"),
             "kind": entry.kind, "source": f"{entry.source_type}:{entry.source_id or ''}"}

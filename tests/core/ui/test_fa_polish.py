@@ -15,6 +15,7 @@ from core.i18n import (
     date_hint,
     isolate,
     isolate_numbers,
+    isolate_stored,
     strip_bidi,
     to_persian_digits,
 )
@@ -32,6 +33,9 @@ def test_isolate_and_hyphenated_numbers():
                   "user-12@x.ir"):
         assert isolate_numbers(plain) == plain
     assert strip_bidi(isolate_numbers(text)) == text
+    # stored text (the bidi filter): only numbers after a Persian word need the isolate
+    assert isolate_stored("Invoice 1405-1 to آلفا") == "Invoice 1405-1 to آلفا"
+    assert isolate_stored("فاکتور ۱۴۰۵-۱ به آلفا") == f"فاکتور {LRI}۱۴۰۵-۱{PDI} به آلفا"
 
 
 def test_messages_isolate_references_in_persian_only(app):

@@ -55,7 +55,8 @@ def test_entry_page_shows_every_amount_in_the_deployment_unit(app, client, login
     assert isolated in description
 
     journal = client.get("/accounting/journal").get_data(as_text=True)
-    assert isolated in journal.split("data-entry-description>", 1)[1].split("</span>", 1)[0]
+    card = journal.split(f'data-entry-key="sales.invoice:{invoice_id}"', 1)[1]
+    assert isolated in card.split("data-entry-description>", 1)[1].split("</span>", 1)[0]
     trial = client.get("/accounting/trial-balance").get_data(as_text=True)
     assert "(تومان)" in trial.split("data-trial-balance", 1)[1].split("</thead>", 1)[0]
 
