@@ -635,8 +635,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print()
     print("\n".join(table(rows)))
     if not (args.smoke or args.no_write):
-        command = ".venv/bin/python bench/load.py " + " ".join(
-            shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+        given = list(argv if argv is not None else sys.argv[1:])
+        if "--notes" in given:  # the notes are printed under the table, not in the command
+            at = given.index("--notes")
+            del given[at:at + 2]
+        given = [a for a in given if not a.startswith("--notes=")]
+        command = ".venv/bin/python bench/load.py " + " ".join(shlex.quote(a) for a in given)
         settings = {"gunicorn": f"deploy/gunicorn.conf.py, {workers} workers x {args.threads} "
                                 f"threads (gthread), REDIS_URL {'set' if redis_url else 'unset'}",
                     "concurrency": args.concurrency, "seconds": args.seconds}
