@@ -164,8 +164,10 @@ def test_adjustments_and_refusals(app, clock):
     from modules.loyalty import ledger
     from modules.loyalty.members import opt_out
 
+    from flask_babel import force_locale
+
     member_id = make_member(app)
-    with app.test_request_context():
+    with app.test_request_context(), force_locale("en"):
         with pytest.raises(ledger.LedgerError, match="Say why"):
             ledger.adjust(member(member_id), 10, reason=" ")
         for bad in (0, -1, 1.5, True, 10**12):
