@@ -121,8 +121,10 @@ def test_an_entry_that_does_not_balance_cannot_be_written(app):
     from modules.accounting_link.journal import by_key
     from modules.accounting_link.models.journal import JournalEntry, JournalLine
 
+    from flask_babel import force_locale
+
     known_journal(app)
-    with app.test_request_context():
+    with app.test_request_context(), force_locale("en"):
         account = by_key("t:invoice").lines[0].account
         lopsided = JournalEntry(fiscal_year=1404, number=99, entry_date=date(2025, 4, 1),
                                 kind="manual", source_type="manual", key="x", description="x",
