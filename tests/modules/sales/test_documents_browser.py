@@ -82,7 +82,9 @@ def test_quote_pdf_invoice_and_cheque_in_persian(app, browser_page, live_server,
         page.click("#crm-confirm [data-confirm-ok]")  # "post it now? it can never change"
         page.wait_for_selector("[data-immutable]")
         assert page.locator("[data-edit-invoice]").count() == 0
-        number = page.inner_text("[data-number]").strip()
+        shown = page.inner_text("[data-number]")
+        assert shown.strip().startswith("\u2066")  # isolated: it reads ۱۴۰۵-۱, never ۱-۱۴۰۵
+        number = re.sub("[\u2066-\u2069]", "", shown).strip()
         assert re.fullmatch(r"[۰-۹]{4}-۱", number), number
         shot(page, "sales-invoice-posted-fa")
 
