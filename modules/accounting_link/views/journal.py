@@ -219,7 +219,7 @@ def _csv(rows, totals, start: date, end: date) -> Response:
     out = io.StringIO()
     writer = csv.writer(out)
     unit = UNIT_WORDS[current_locale()]["rial"]  # whole rials, whatever unit the pages show
-    writer.writerow([_("Code"), _("Account"), _("Kind")] + [
+    writer.writerow([_("Code"), _("Ledger account"), _("Kind")] + [
         _("%(column)s (%(unit)s)", column=column, unit=unit)
         for column in (_("Opening"), _("Debits"), _("Credits"), _("Closing"))])
     for row in [*rows, totals]:

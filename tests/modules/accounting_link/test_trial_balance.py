@@ -118,7 +118,7 @@ def test_trial_balance_page_figures_and_csv(app, client, login, make_user):
                           query_string={"from": start, "to": end, "format": "csv"})
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["Code", "Account", "Kind", "Opening (Rial)", "Debits (Rial)",
+    assert rows[0] == ["Code", "Ledger account", "Kind", "Opening (Rial)", "Debits (Rial)",
                        "Credits (Rial)", "Closing (Rial)"]
     assert ["1101", "1000", "2000", "0", "3000"] == [rows[1][0], *rows[1][3:]]
     assert rows[-1][1:] == ["Total", "", "0", "7500", "7500", "0"]
