@@ -80,7 +80,7 @@ def latin_in(html: str) -> list[str]:
 
 @pytest.fixture
 def admin_client(client, make_user, login):
-    make_user(name="مدیر سامانه", seats=["sales", "service", "marketing"])
+    make_user(name="مدیر سامانه", seats=["sales", "service", "marketing", "loyalty", "accounting_link"])
     return login()
 
 

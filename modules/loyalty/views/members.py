@@ -50,8 +50,7 @@ class ImportForm(FlaskForm):
     file = FileField(_l("CSV or Excel file"), validators=[
         FileRequired(_l("Choose a file to import.")),
         FileAllowed(("csv", "txt", "xlsx"), _l("Choose a CSV or Excel (XLSX) file."))],
-        description=_l("The first line names the columns: mobile or customer_id, and "
-                       "optionally referral_code."))
+        description=_l("The first line names the columns, as listed below."))
     dry_run = BooleanField(_l("Only check the file (dry run)"), default=True)
 
 

@@ -54,7 +54,8 @@ def show_percent(bp: int) -> str:
 
 class TierForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=30)],
-                       description=_l("Latin letters and digits, e.g. gold; unique."))
+                       description=_l("Latin letters and digits, unique; SLA policies name "
+                                      "the tier by it."))
     name_fa = StringField(_l("Name in Persian"), validators=[DataRequired(), Length(max=80)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=80)])
     rank = DigitsIntegerField(_l("Rank"), validators=[DataRequired()],
@@ -81,7 +82,7 @@ def validate_tier(form: TierForm, tier: Tier | None) -> bool:
 
     code = (form.code.data or "").strip().lower()
     if not CODE.match(code):
-        error(form.code, _("Use Latin letters, digits, - or _ (e.g. gold)."))
+        error(form.code, _("Use Latin letters, digits, - or _ only."))
     else:
         other = db.session.execute(select(Tier.id).where(Tier.code == code)).scalar()
         if other is not None and (tier is None or other != tier.id):

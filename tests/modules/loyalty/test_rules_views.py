@@ -109,7 +109,7 @@ def test_tiers_with_counts_history_and_validation(app, client, admin):
         "sla_class": "vip"}).status_code == 302
     bad = _text(client.post("/loyalty/tiers/new", data={
         **base, "code": "Gold Tier", "name_fa": "x", "name_en": "x", "rank": "2"}))
-    assert "Use Latin letters, digits, - or _ (e.g. gold)." in bad
+    assert "Use Latin letters, digits, - or _ only." in bad
     assert "Tier Gold already has this rank." in bad
     with app.app_context():
         gold = db.session.execute(select(Tier).where(Tier.code == "gold")).scalar()
