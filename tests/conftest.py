@@ -143,3 +143,24 @@ def pytest_runtest_makereport(item, call):
     if report.skipped and os.environ.get("CRM_REQUIRE_SERVICES") == "1" and call.when != "teardown":
         report.outcome = "failed"
         report.longrepr = f"skipped in CI, where every service must be present: {report.longrepr}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """``CRM_TEST_DATABASE_ONLY=1``: keep only the tests that use the database, not in a browser.
+
+    CI runs the whole suite on SQLite, then again on PostgreSQL; the second pass needs only the
+    tests whose outcome can depend on the database (every test that builds an app on the test
+    database, and those marked postgres or redis). Pure functions, static checks and the browser journeys ran in the first pass.
+    """
+    if os.environ.get("CRM_TEST_DATABASE_ONLY") != "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_database = ("database_uri" in getattr(item, "fixturenames", ())
+                         or item.get_closest_marker("postgres") is not None
+                         or item.get_closest_marker("redis") is not None)
+        in_browser = item.get_closest_marker("e2e") is not None
+        (keep if uses_database and not in_browser else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
