@@ -439,7 +439,6 @@ def request_cached(key: str, compute):
 
 def init_app(app: Flask) -> None:
     from core import money, tax, words  # noqa: F401 - tax registers its table
-
     from core.translation import LocalDigitsDomain
 
     babel.init_app(app, locale_selector=select_locale)

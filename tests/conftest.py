@@ -150,7 +150,8 @@ def pytest_collection_modifyitems(config, items):
 
     CI runs the whole suite on SQLite, then again on PostgreSQL; the second pass needs only the
     tests whose outcome can depend on the database (every test that builds an app on the test
-    database, and those marked postgres or redis). Pure functions, static checks and the browser journeys ran in the first pass.
+    database, and those marked postgres or redis). Pure functions, static checks and the
+    browser journeys ran in the first pass.
     """
     if os.environ.get("CRM_TEST_DATABASE_ONLY") != "1":
         return

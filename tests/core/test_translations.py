@@ -47,7 +47,8 @@ class _VisibleText(HTMLParser):
         if tag in {"br", "img", "input", "meta", "link", "hr", "source"}:
             return
         attrs = dict(attrs)
-        skip = tag in self.SKIP or attrs.get("dir") == "ltr" or "lang" in attrs and attrs["lang"] != "fa"
+        skip = (tag in self.SKIP or attrs.get("dir") == "ltr"
+                or "lang" in attrs and attrs["lang"] != "fa")
         self.stack.append(skip or (self.stack[-1] if self.stack else False))
 
     def handle_endtag(self, tag):
@@ -80,7 +81,8 @@ def latin_in(html: str) -> list[str]:
 
 @pytest.fixture
 def admin_client(client, make_user, login):
-    make_user(name="مدیر سامانه", seats=["sales", "service", "marketing", "loyalty", "accounting_link"])
+    make_user(name="مدیر سامانه",
+              seats=["sales", "service", "marketing", "loyalty", "accounting_link"])
     return login()
 
 

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from tests.core.ui import sample
 from tests.browser import assert_clean, shot
+from tests.core.ui import sample
 
 pytestmark = pytest.mark.e2e
 

@@ -117,11 +117,11 @@ def test_the_demo_fiscal_year_passes_bean_check(app, runner, tmp_path):
 
 
 def test_an_entry_that_does_not_balance_cannot_be_written(app):
+    from flask_babel import force_locale
+
     from modules.accounting_link.exports import ExportError, _Names, beancount_transaction
     from modules.accounting_link.journal import by_key
     from modules.accounting_link.models.journal import JournalEntry, JournalLine
-
-    from flask_babel import force_locale
 
     known_journal(app)
     with app.test_request_context(), force_locale("en"):

@@ -52,7 +52,8 @@ def test_reference_labels_in_both_languages(app, bought):
     from modules.loyalty.services import reference_label
 
     with app.test_request_context():
-        reward = Reward(kind="gift_product", name_fa="فلش مموری", name_en="USB stick", cost_points=50)
+        reward = Reward(kind="gift_product", name_fa="فلش مموری", name_en="USB stick",
+                        cost_points=50)
         db.session.add(reward)
         db.session.flush()
         with force_locale("en"):

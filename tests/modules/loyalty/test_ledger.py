@@ -161,10 +161,10 @@ def test_returned_redemption_goes_back_to_its_lots_except_expired(app, clock):
 
 
 def test_adjustments_and_refusals(app, clock):
+    from flask_babel import force_locale
+
     from modules.loyalty import ledger
     from modules.loyalty.members import opt_out
-
-    from flask_babel import force_locale
 
     member_id = make_member(app)
     with app.test_request_context(), force_locale("en"):
