@@ -153,11 +153,12 @@ def run_job(path: str, args=(), kwargs=None):
 
 
 def _app_for_job() -> Flask:
+    """The app a job runs in: the current one (inline, CLI), else the worker's (RQ horses)."""
     global _worker_app
+    if has_app_context():  # first: a worker app set earlier in this process is not this app
+        return current_app._get_current_object()
     if _worker_app is not None:
         return _worker_app
-    if has_app_context():
-        return current_app._get_current_object()
     from core import create_app
 
     _worker_app = create_app()
