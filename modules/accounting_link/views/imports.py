@@ -118,11 +118,23 @@ def imports_mapping(token: str):
     """Step 2: which field each column fills (remembered per kind of import)."""
     info, table = _upload(token)
     kind = info["kind"]
+    step = mapping_step(token, info, table, kind, back=url_for("accounting_link.imports"),
+                        done=url_for("accounting_link.imports_preview", token=token))
+    if not isinstance(step, dict):
+        return step
+    return render_template("accounting_link/imports_mapping.html", **step, info=info,
+                           kind_label=KIND_LABELS[kind], active="imports", step=2, token=token)
+
+
+def mapping_step(token: str, info: dict, table, kind: str, *, back: str, done: str):
+    """The column-matching step of an upload (imports and reconciliation): a redirect to
+    ``done`` once a valid mapping is saved (and remembered), to ``back`` when the file cannot
+    be read, else the template context (form, table, sample, remembered, errors)."""
     try:
         sample = table.sample(SAMPLE_ROWS)
     except FileProblem as exc:
         flash(exc.message, "danger")
-        return redirect(url_for("accounting_link.imports"))
+        return redirect(back)
     preset, was_remembered = suggest(kind, table.headers)
     form = mapping_form(kind, table.headers, info.get("mapping") or preset)
     errors = []
@@ -133,10 +145,9 @@ def imports_mapping(token: str):
             import_jobs.set_mapping(token, info, mapping)
             remember(kind, table.headers, mapping)
             db.session.commit()
-            return redirect(url_for("accounting_link.imports_preview", token=token))
-    return render_template("accounting_link/imports_mapping.html", form=form, table=table,
-                           info=info, sample=sample, remembered=was_remembered, errors=errors,
-                           kind_label=KIND_LABELS[kind], active="imports", step=2, token=token)
+            return redirect(done)
+    return {"form": form, "table": table, "sample": sample, "remembered": was_remembered,
+            "errors": errors}
 
 
 @bp.route("/imports/<token>/preview")

@@ -10,7 +10,7 @@ import csv
 import io
 from datetime import date
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -22,18 +22,15 @@ from core.auth.permissions import require_permission
 from core.customers import import_jobs
 from core.customers.import_parse import FileProblem, open_table
 from core.database import get_setting, utcnow
-from core.extensions import db
 from core.fields import JalaliDateField
 from core.i18n import jalali_month_of, jalali_month_range, local_date, parse_jalali_date
 from modules.accounting_link import imports as importer
 from modules.accounting_link import reconciliation
-from modules.accounting_link.import_fields import problems, remember, suggest
 from modules.accounting_link.views import bp
-from modules.accounting_link.views.imports import mapping_form
+from modules.accounting_link.views.imports import mapping_step
 
 VIEW = "accounting_link.view"
 KIND = "documents"
-SAMPLE_ROWS = 3
 
 
 class PeriodForm(FlaskForm):
@@ -152,26 +149,14 @@ def reconciliation_mapping(token: str):
     if period is None:
         abort(404)
     table = open_table(import_jobs.upload_path(token, info))
-    try:
-        sample = table.sample(SAMPLE_ROWS)
-    except FileProblem as exc:
-        flash(exc.message, "danger")
-        return redirect(url_for("accounting_link.reconciliation"))
-    preset, was_remembered = suggest(KIND, table.headers)
-    form = mapping_form(KIND, table.headers, info.get("mapping") or preset)
-    errors = []
-    if form.validate_on_submit():
-        mapping = [form[f"col_{i}"].data or "" for i in range(len(table.headers))]
-        errors = problems(KIND, mapping)
-        if not errors:
-            import_jobs.set_mapping(token, info, mapping)
-            remember(KIND, table.headers, mapping)
-            db.session.commit()
-            return redirect(url_for("accounting_link.reconciliation", token=token,
-                                    **_period_query(*period)))
-    return render_template("accounting_link/reconciliation_mapping.html", form=form,
-                           table=table, info=info, sample=sample, remembered=was_remembered,
-                           errors=errors, active="reconciliation", token=token)
+    step = mapping_step(token, info, table, KIND,
+                        back=url_for("accounting_link.reconciliation"),
+                        done=url_for("accounting_link.reconciliation", token=token,
+                                     **_period_query(*period)))
+    if not isinstance(step, dict):
+        return step
+    return render_template("accounting_link/reconciliation_mapping.html", **step, info=info,
+                           active="reconciliation", token=token)
 
 
 @bp.route("/reconciliation.csv")
