@@ -165,3 +165,16 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def race_database(request, tmp_path) -> tuple[str, dict]:
+    """(uri, engine options) for a race fixture parametrized ``["sqlite", "postgresql"]``: a file
+    SQLite database, or a fresh PostgreSQL schema dropped after the test."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'race.db'}", {}
+    if not PG_URL:
+        pytest.skip("a PostgreSQL race needs CRM_TEST_DATABASE_URL "
+                    "(e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    uri, schema = _fresh_postgres_schema(PG_URL)
+    request.addfinalizer(lambda: _drop_schema(uri, schema))
+    return uri, {"connect_args": {"options": f"-csearch_path={schema}"}}

@@ -7,7 +7,7 @@ import pytest
 from config import TestConfig
 from core import create_app
 from core.extensions import db
-from tests.conftest import PG_URL, _drop_schema, _fresh_postgres_schema
+from tests.conftest import race_database
 
 ROUNDS = 10
 
@@ -15,15 +15,7 @@ ROUNDS = 10
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def race_app(request, tmp_path):
     """An app on a file SQLite database, or on a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        uri, options = f"sqlite:///{tmp_path / 'race.db'}", {}
-    else:
-        if not PG_URL:
-            pytest.skip("PostgreSQL seat race needs CRM_TEST_DATABASE_URL "
-                        "(e.g. postgresql://postgres@127.0.0.1:5432/test)")
-        uri, schema = _fresh_postgres_schema(PG_URL)
-        options = {"connect_args": {"options": f"-csearch_path={schema}"}}
-        request.addfinalizer(lambda: _drop_schema(uri, schema))
+    uri, options = race_database(request, tmp_path)
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=uri, SQLALCHEMY_ENGINE_OPTIONS=options,
                      CRM_UPLOAD_DIR=str(tmp_path / "uploads"), CRM_TRIAL_SEATS=3)
     with app.app_context():

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from config import TestConfig
 from core import create_app
 from core.extensions import db
-from tests.conftest import PG_URL, _drop_schema, _fresh_postgres_schema
+from tests.conftest import race_database
 
 POSTINGS = 50
 
@@ -18,15 +18,7 @@ POSTINGS = 50
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def race_app(request, tmp_path):
     """An app on a file SQLite database, or on a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        uri, options = f"sqlite:///{tmp_path / 'race.db'}", {}
-    else:
-        if not PG_URL:
-            pytest.skip("the PostgreSQL numbering race needs CRM_TEST_DATABASE_URL "
-                        "(e.g. postgresql://postgres@127.0.0.1:5432/test)")
-        uri, schema = _fresh_postgres_schema(PG_URL)
-        options = {"connect_args": {"options": f"-csearch_path={schema}"}}
-        request.addfinalizer(lambda: _drop_schema(uri, schema))
+    uri, options = race_database(request, tmp_path)
     # a pool as large as the crowd, so every thread holds its own connection at the barrier
     options = {**options, "pool_size": POSTINGS + 5, "max_overflow": 0}
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=uri, SQLALCHEMY_ENGINE_OPTIONS=options,
