@@ -135,3 +135,11 @@ def shot(page, name: str) -> None:
     if SCREENSHOTS:
         Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+def htmx_settled(page, timeout: float = 30_000) -> None:
+    """Wait until htmx has no request in flight and has finished swapping and settling: new
+    content gets its htmx handlers only when settled, so an event fired before is lost."""
+    page.wait_for_function(
+        "() => window.htmx && !document.querySelector("
+        "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')", timeout=timeout)

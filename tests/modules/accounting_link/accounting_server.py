@@ -33,6 +33,7 @@ class AccountingServer:
         self.calls = 0
         self.pings: list[dict] = []
         self.bad_signatures = 0
+        self.truncated = 0
         self.headers: list[dict] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -92,7 +93,13 @@ class AccountingServer:
                 self.wfile.write(text)
 
             def do_POST(self):  # noqa: N802 - http.server's name
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                if len(raw) < length:  # the sender died mid-request: nothing to answer
+                    with outer.lock:
+                        outer.truncated += 1
+                    self.close_connection = True
+                    return
                 if outer.secret is not None and not verify(
                         outer.secret, self.headers.get("X-Peyvand-Signature", ""),
                         self.headers.get("X-Peyvand-Timestamp", ""), raw):

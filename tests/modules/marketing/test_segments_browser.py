@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from core.extensions import db
 from modules.marketing.models.segments import Segment
-from tests.browser import assert_clean, shot, sign_in
+from tests.browser import assert_clean, htmx_settled, shot, sign_in
 from tests.modules.marketing.test_segments import data  # noqa: F401 - fixture
 
 
@@ -27,14 +27,18 @@ def test_build_a_segment_with_a_live_count(app, browser_page, live_server, make_
 
     page.click("[data-action='add_rule:r']")
     page.wait_for_selector("[data-rule-row='r-0']", timeout=30_000)  # htmx, on a busy CI machine
+    htmx_settled(page)  # the new row's handlers are bound only once htmx has settled
     page.fill("[data-rule-row='r-0'] input[name='value-r-0']", "تهران")
     expect(page.locator("[data-live-count]")).to_have_text("۲")
 
     # a nested "any" group: bought in the last 30 days, or no purchases ever
     page.click("[data-action='add_group:r']")
     page.wait_for_selector("[data-rule-row='r-1-0']", timeout=30_000)  # htmx, on a busy CI machine
+    htmx_settled(page)
     page.select_option("select[name='field-r-1-0']", "last_purchase")
-    page.wait_for_selector("select[name='op-r-1-0'] option[value=never]", state="attached")
+    page.wait_for_selector("select[name='op-r-1-0'] option[value=never]", state="attached",
+                           timeout=30_000)
+    htmx_settled(page)
     page.fill("input[name='value-r-1-0']", "۳۰")
     expect(page.locator("[data-live-count]")).to_have_text("۱")
     assert page.input_value("input[name='value-r-0']") == "تهران"  # kept across redraws
