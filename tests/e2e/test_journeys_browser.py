@@ -13,13 +13,14 @@ Screenshots go to CRM_UI_SCREENSHOTS (e.g. /tmp/journeys) when it is set.
 import random
 import re
 import threading
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from sqlalchemy import select
 
 from config import TestConfig
 from core.extensions import db
-from tests.browser import _WATCH_CSP, LiveServer, assert_clean, shot
+from tests.browser import _WATCH_CSP, LiveServer, assert_clean, htmx_settled, shot
 
 pytestmark = pytest.mark.e2e
 
@@ -313,7 +314,13 @@ def test_service_ticket_create_reply_close(page, locale, data):
     page.goto("/service/tickets")
     check_layout(page, locale, "tickets")
     page.click("a[href='/service/tickets/new']")
-    page.locator("#customer-search").press_sequentially("آلفا تجارت", delay=10)
+    # a pause while typing sends a search for part of the name first: choose only once the
+    # options for the whole name are in and settled, or they redraw the select after the choice
+    search = "آلفا تجارت"
+    with page.expect_response(lambda r: parse_qs(urlparse(r.url).query).get("customer_q")
+                              == [search], timeout=30_000):
+        page.locator("#customer-search").press_sequentially(search, delay=10)
+    htmx_settled(page)
     page.wait_for_selector(f"select[name=customer_id] option[value='{data['buyer']}']",
                            state="attached")
     page.select_option("select[name=customer_id]", str(data["buyer"]))

@@ -137,7 +137,8 @@ def test_map_post_see_the_entry_deliver_and_retry_a_dead_one(app, browser_page, 
         assert books.refused == 1
         books.failing = False
         assert _relay(app, 10)["delivered"] == 1
-        page.wait_for_selector("[data-delivery][data-status='delivered']", timeout=10_000)
+        page.wait_for_selector("[data-delivery][data-status='delivered']",
+                               timeout=30_000)  # polled every 3 s; busy CI machines
         assert page.locator("[data-delivery][data-status='pending']").count() == 0
         shot(page, "accounting-delivered-fa")
 

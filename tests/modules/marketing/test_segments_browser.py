@@ -29,7 +29,7 @@ def test_build_a_segment_with_a_live_count(app, browser_page, live_server, make_
     page.wait_for_selector("[data-rule-row='r-0']", timeout=30_000)  # htmx, on a busy CI machine
     htmx_settled(page)  # the new row's handlers are bound only once htmx has settled
     page.fill("[data-rule-row='r-0'] input[name='value-r-0']", "تهران")
-    expect(page.locator("[data-live-count]")).to_have_text("۲")
+    expect(page.locator("[data-live-count]")).to_have_text("۲", timeout=30_000)  # htmx
 
     # a nested "any" group: bought in the last 30 days, or no purchases ever
     page.click("[data-action='add_group:r']")
@@ -40,7 +40,7 @@ def test_build_a_segment_with_a_live_count(app, browser_page, live_server, make_
                            timeout=30_000)
     htmx_settled(page)
     page.fill("input[name='value-r-1-0']", "۳۰")
-    expect(page.locator("[data-live-count]")).to_have_text("۱")
+    expect(page.locator("[data-live-count]")).to_have_text("۱", timeout=30_000)  # htmx
     assert page.input_value("input[name='value-r-0']") == "تهران"  # kept across redraws
     shot(page, "marketing-segment-builder-fa")
 

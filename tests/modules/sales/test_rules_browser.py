@@ -4,7 +4,7 @@ suggestion, and save a quote with both lines."""
 import pytest
 
 from core.extensions import db
-from tests.browser import assert_clean, shot, sign_in
+from tests.browser import assert_clean, htmx_settled, shot, sign_in
 from tests.modules.sales.document_helpers import make_buyer, make_product
 from tests.modules.sales.test_rules import add_invoices
 
@@ -30,11 +30,16 @@ def test_quote_with_a_suggested_cross_sell_product(app, browser_page, live_serve
     page = browser_page
     sign_in(page, live_server, "admin@example.ir")
     page.goto(live_server("/sales/quotes/new"))
-    page.select_option("select[name=customer_id]", str(customer))
+    # the customer's change redraws the suggestions box (htmx, 200 ms later): a change made
+    # before the new box has settled has no handler to hear it, so wait for that first
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true",
+                              timeout=30_000):
+        page.select_option("select[name=customer_id]", str(customer))
+    htmx_settled(page)
     page.fill("input[name='lines-0-quantity']", "۱")
     assert page.locator("[data-suggestions]").count() == 0
     page.select_option("select[name='lines-0-product_id']", str(laptop))
-    page.wait_for_selector("[data-suggestions]")  # refreshed by htmx, no reload
+    page.wait_for_selector("[data-suggestions]", timeout=30_000)  # refreshed by htmx, no reload
     page.wait_for_load_state("networkidle")
     assert page.locator("[data-preview]").count() == 0
     box = page.locator("[data-suggestions]")
