@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import event, select, update
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
@@ -100,10 +100,28 @@ def lock(name: str) -> None:
         db.session.execute(update(Lock).where(Lock.name == name).values(n=Lock.n + 1))
 
 
+# Settings nearly every page reads (the language for a user who chose none, the money unit):
+# the license gate reads them in its one settings query at the start of each request, and
+# ``get_setting`` answers them from there for the rest of the request.
+REQUEST_SETTINGS = ("display.language", "display.unit")
+_PREFETCHED = "crm_prefetched_settings"
+
+
+def remember_request_settings(values: dict) -> None:
+    """Keep this request's values of ``REQUEST_SETTINGS`` (missing keys: not set)."""
+    if has_request_context():
+        setattr(g, _PREFETCHED, {key: values.get(key) for key in REQUEST_SETTINGS})
+
+
 def get_setting(key: str, default=None):
     """A deployment setting stored in the database (company profile, currency, ...)."""
     from core.models import Setting
 
+    if key in REQUEST_SETTINGS and has_request_context():
+        prefetched = g.get(_PREFETCHED)
+        if prefetched is not None:
+            value = prefetched[key]
+            return default if value is None else value
     row = db.session.execute(select(Setting.value).where(Setting.key == key)).scalar()
     return default if row is None else row
 
@@ -112,6 +130,8 @@ def set_setting(key: str, value) -> bool:
     """Store a setting; returns whether it changed (so callers can stay idempotent)."""
     from core.models import Setting
 
+    if has_request_context():
+        g.pop(_PREFETCHED, None)  # read them again from the database from now on
     row = db.session.get(Setting, key)
     if row is None:
         db.session.add(Setting(key=key, value=value))

@@ -8,10 +8,12 @@ import re
 import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import jdatetime
-from flask import Flask, current_app, g, has_app_context, has_request_context, request, session
+from flask import Flask, current_app, has_app_context, has_request_context, request, session
+from flask.globals import _cv_app  # the app context without a proxy (hot path)
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -62,9 +64,13 @@ def current_locale() -> str:
     """The language of the current request ("fa" outside a request)."""
     from flask_babel import get_locale
 
-    if not has_app_context():
+    ctx = _cv_app.get(None)
+    if ctx is None:
         return "fa"
-    locale = get_locale()
+    # Flask-Babel keeps the request's locale (or the one force_locale set) on g._flask_babel;
+    # read it from there first: this runs for every translated string, number and date.
+    locale = getattr(getattr(ctx.g, "_flask_babel", None), "babel_locale", None) \
+        or get_locale()
     return locale.language if locale else "fa"
 
 
@@ -275,8 +281,13 @@ def jdate(value, fmt: str = "short", locale: str | None = None) -> str:
     """Jalali date: "۱۴۰۳/۰۷/۱۵" in fa, "1403/07/15" in en; ``fmt="long"``: "۱۵ مهر ۱۴۰۳"."""
     if value is None or value == "":
         return ""
-    lang = _lang(locale)
-    j = to_jalali(value)
+    return _jdate_text(local_date(value), fmt, _lang(locale))
+
+
+@lru_cache(maxsize=8192)
+def _jdate_text(day: date, fmt: str, lang: str) -> str:
+    """A calendar day's Jalali text (lists show the same few days on every row and page)."""
+    j = jdatetime.date.fromgregorian(date=day)
     if fmt == "long":
         text = f"{j.day} {MONTHS[lang][j.month - 1]} {j.year}"
     else:
@@ -431,10 +442,12 @@ def request_cached(key: str, compute):
     """A value computed once per request (settings read by filters on every row)."""
     if not has_request_context():
         return compute()
-    cache = g.setdefault("_crm_i18n_cache", {})
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]
+    cache = _cv_app.get().g.__dict__.setdefault("_crm_i18n_cache", {})
+    try:
+        return cache[key]
+    except KeyError:
+        value = cache[key] = compute()
+        return value
 
 
 def init_app(app: Flask) -> None:
@@ -442,7 +455,15 @@ def init_app(app: Flask) -> None:
     from core.translation import LocalDigitsDomain
 
     babel.init_app(app, locale_selector=select_locale)
-    babel.domain_instance = LocalDigitsDomain(domain="messages")  # numbers in locale digits
+    babel.domain_instance = domain = LocalDigitsDomain(domain="messages")  # locale digits
+    # Templates translate through the domain directly (Flask-Babel's callables look the
+    # domain up again for every string).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: domain.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: domain.get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: domain.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n))
     app.jinja_env.globals.update(crm_locale=current_locale, crm_rtl=is_rtl,
                                  crm_date_hint=date_hint, crm_money_unit=money.unit_word)
     app.jinja_env.filters.update(

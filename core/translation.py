@@ -39,6 +39,27 @@ def _localise(message: str, variables: dict) -> str:
 class LocalDigitsDomain(Domain):
     """The "messages" domain, with numbers in the locale's digits."""
 
+    def get_translations(self):
+        """Flask-Babel's lookup, remembered on the request's babel context for its locale: a
+        page translates hundreds of strings, and the full lookup goes through the context,
+        the locale and a cache key each time. A forced locale (mail in the customer's
+        language) is a different Locale object, so it gets its own catalog."""
+        from flask.globals import _cv_app
+
+        app_ctx = _cv_app.get(None)
+        ctx = getattr(app_ctx.g, "_flask_babel", None) if app_ctx is not None else None
+        locale = getattr(ctx, "babel_locale", None)
+        if locale is not None:
+            cached = getattr(ctx, "crm_translations", None)
+            if cached is not None and cached[0] is locale:
+                return cached[1]
+        translations = super().get_translations()
+        ctx = getattr(app_ctx.g, "_flask_babel", None) if app_ctx is not None else None
+        locale = getattr(ctx, "babel_locale", None)
+        if locale is not None:
+            ctx.crm_translations = (locale, translations)
+        return translations
+
     def gettext(self, string, **variables):
         return _localise(self.get_translations().ugettext(string), variables)
 

@@ -2,6 +2,8 @@
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from core.extensions import db, login
 
@@ -18,7 +20,10 @@ def init_app(app: Flask) -> None:
 
     @login.user_loader
     def load_user(user_id: str):
-        user = db.session.get(User, int(user_id))
+        # One query for the user, role, team and seats (every module page looks at the seats).
+        user = db.session.execute(
+            select(User).options(joinedload(User.seats)).where(User.id == int(user_id))
+        ).unique().scalar_one_or_none()
         return user if user is not None and user.active else None
 
     app.register_blueprint(views.bp)

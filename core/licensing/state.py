@@ -137,13 +137,20 @@ _SETTINGS_QUERY = []
 
 
 def read_settings() -> dict:
-    """The four settings licensing needs, in one query (built once, run on the Core layer)."""
+    """The four settings licensing needs, in one query (built once, run on the Core layer);
+    the same query brings the settings every page reads (``REQUEST_SETTINGS``)."""
+    from core.database import REQUEST_SETTINGS, remember_request_settings
+
     if not _SETTINGS_QUERY:
         from core.models import Setting
 
         table = Setting.__table__
-        _SETTINGS_QUERY.append(select(table.c.key, table.c.value).where(table.c.key.in_(KEYS)))
-    return dict(db.session.connection().execute(_SETTINGS_QUERY[0]).all())
+        _SETTINGS_QUERY.append(select(table.c.key, table.c.value).where(
+            table.c.key.in_((*KEYS, *REQUEST_SETTINGS))))
+    values = dict(db.session.connection().execute(_SETTINGS_QUERY[0]).all())
+    if not (db.session.new or db.session.dirty):  # (a Core read does not flush)
+        remember_request_settings(values)
+    return values
 
 
 def load_snapshot(stamp, deployment_id: str | None, moment: datetime) -> Snapshot:
