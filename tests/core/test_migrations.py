@@ -65,7 +65,7 @@ def test_crm_init_upgrades_a_database_at_the_first_migration_and_keeps_its_data(
             assert conn.execute(text("SELECT display_name FROM core_customer")).scalars().all() \
                 == ["مریم احمدی"]
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() \
-                == "0002"
+                == "0003"
             diff = compare_metadata(MigrationContext.configure(conn, opts={
                 "compare_type": True, "render_as_batch": True,
                 "include_object": include_in_comparison(conn)}), db.metadata)
