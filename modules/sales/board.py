@@ -67,8 +67,19 @@ def filtered(stmt: Select, filters: Mapping) -> Select:
 
 
 def search(filters: Mapping, sort: str | None = None) -> tuple[Select, str, list]:
-    """The user's deals matching ``filters``; the sort used and the keyset columns."""
-    stmt = filtered(visible_deals(), filters)
+    """The user's deals matching ``filters``; the sort used and the keyset columns.
+
+    Rows, not ORM objects (the list only shows them): id, title, value, expected_close,
+    status, updated_at, customer_name, stage_name, owner_name, owner_email.
+    """
+    stmt = filtered(visible_deals(
+        select(Deal.id, Deal.title, Deal.value, Deal.expected_close, Deal.status,
+               Deal.updated_at, Customer.display_name.label("customer_name"),
+               Stage.name.label("stage_name"), User.name.label("owner_name"),
+               User.email.label("owner_email"))
+        .join(Customer, Customer.id == Deal.customer_id)
+        .join(Stage, Stage.id == Deal.stage_id)
+        .outerjoin(User, User.id == Deal.owner_id)), filters)
     used, columns = sort_columns(sort, SORTS, DEFAULT_SORT, Deal.id)
     return stmt, used, columns
 

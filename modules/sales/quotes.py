@@ -261,9 +261,13 @@ def cancel_quote(quote: Quote) -> Quote:
     return quote
 
 
+def status_labels() -> dict[str, str]:
+    """Every quote status in the reader's language (lists look each row's up here)."""
+    return {"draft": _("Draft"), "awaiting_approval": _("Awaiting approval"),
+            "approved": _("Approved"), "sent": _("Sent"), "accepted": _("Accepted"),
+            "rejected": _("Rejected"), "cancelled": _("Cancelled")}
+
+
 def status_label(status: str) -> str:
     """A quote status in the reader's language."""
-    labels = {"draft": _("Draft"), "awaiting_approval": _("Awaiting approval"),
-              "approved": _("Approved"), "sent": _("Sent"), "accepted": _("Accepted"),
-              "rejected": _("Rejected"), "cancelled": _("Cancelled")}
-    return labels.get(status, status)
+    return status_labels().get(status, status)

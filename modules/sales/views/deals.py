@@ -12,6 +12,7 @@ from core.extensions import db
 from core.pagination import request_page
 from modules.sales import board as queries
 from modules.sales import pipeline as services
+from modules.sales.listing import named_rows
 from modules.sales.models.catalog import Product
 from modules.sales.models.pipeline import STATUSES, Deal, Pipeline, Stage
 from modules.sales.views import bp
@@ -47,7 +48,7 @@ def deals():
     """Deals the user may see: search, filters (pipeline, stage, owner, close month, status)."""
     filters = list_filters()
     stmt, sort, columns = queries.search(filters, request.args.get("sort"))
-    page = request_page(stmt, columns)
+    page = named_rows(request_page(stmt, columns), stmt)
     stages = list(db.session.execute(select(Stage).join(Stage.pipeline).order_by(
         Pipeline.position, Stage.pipeline_id, Stage.position)).scalars())
     return render_template("sales/deals.html", page=page, sort=sort, filters=filters,

@@ -14,6 +14,7 @@ from modules.sales import invoices as services
 from modules.sales import lines as doc_lines
 from modules.sales import pdf, receivables
 from modules.sales.lines import DocumentError
+from modules.sales.listing import InvoiceRow, named_rows
 from modules.sales.models.documents import ORDER_STATUSES, Invoice, Order
 from modules.sales.models.payments import Payment, PaymentAllocation
 from modules.sales.quotes import today
@@ -37,12 +38,12 @@ FILTERS = {"draft": (Invoice.status == "draft",), "posted": (Invoice.status == "
 def invoice_index():
     """Invoices and credit notes the user may see: search, draft/posted/credit filters."""
     show = request.args.get("show") or None
-    stmt = scoped(select(Invoice).join(Customer, Customer.id == Invoice.customer_id),
-                  Invoice, "sales")
+    stmt = scoped(select(*InvoiceRow.columns(Invoice, Customer))
+                  .join(Customer, Customer.id == Invoice.customer_id), Invoice, "sales")
     stmt = search_documents(stmt, Invoice, request.args.get("q", ""))
     if show in FILTERS:
         stmt = stmt.where(*FILTERS[show])
-    page = request_page(stmt, [Invoice.id.desc()])
+    page = named_rows(request_page(stmt, [Invoice.id.desc()]), stmt, InvoiceRow)
     return render_template("sales/invoices.html", page=page, show=show,
                            balances=receivables.balances(page.items), title=services.title)
 

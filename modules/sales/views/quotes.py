@@ -6,7 +6,6 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import selectinload
 
 from core.auth.permissions import public, require_permission
 from core.auth.scope import get_scoped_or_404, scoped
@@ -18,6 +17,7 @@ from modules.sales import lines as doc_lines
 from modules.sales import pdf, quote_coupons
 from modules.sales import quotes as services
 from modules.sales.lines import DocumentError
+from modules.sales.listing import named_rows
 from modules.sales.models.documents import QUOTE_STATUSES, Quote, QuoteVersion
 from modules.sales.views import bp
 from modules.sales.views.document_forms import AnswerForm, QuoteForm, SendQuoteForm, prepare
@@ -118,14 +118,20 @@ def search_documents(stmt, model, q: str):
 def quote_index():
     """Quotes the user may see: search by customer or number, filter by status."""
     status = request.args.get("status") or None
-    stmt = scoped(select(Quote).join(Customer, Customer.id == Quote.customer_id), Quote, "sales")
+    # rows of what the list shows, the current version's dates and total joined in
+    stmt = scoped(select(
+        Quote.id, Quote.fiscal_year, Quote.number, Quote.version, Quote.status,
+        Customer.display_name.label("customer_name"), QuoteVersion.valid_until,
+        QuoteVersion.total, QuoteVersion.issue_date)
+        .join(Customer, Customer.id == Quote.customer_id)
+        .join(QuoteVersion, and_(QuoteVersion.quote_id == Quote.id,
+                                 QuoteVersion.version == Quote.version)), Quote, "sales")
     stmt = search_documents(stmt, Quote, request.args.get("q", ""))
     if status in QUOTE_STATUSES:
         stmt = stmt.where(Quote.status == status)
-    # each row shows its current version's total: one query for the page, not one per row
-    page = request_page(stmt.options(selectinload(Quote.versions)), [Quote.id.desc()])
+    page = named_rows(request_page(stmt, [Quote.id.desc()]), stmt)
     return render_template("sales/quotes.html", page=page, status=status,
-                           statuses=QUOTE_STATUSES, label=services.status_label)
+                           statuses=QUOTE_STATUSES, labels=services.status_labels())
 
 
 # --- create and edit -----------------------------------------------------------------------
