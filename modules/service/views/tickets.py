@@ -4,9 +4,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from core.auth.models import Team, User
-from core.auth.permissions import require_permission
+from core.auth.permissions import has_permission, require_permission
 from core.auth.scope import get_scoped_or_404
 from core.customers.models import Customer
 from core.customers.search import customer_choices, visible_customer
@@ -32,21 +33,30 @@ def _plain_labels() -> dict:
     return {name: {k: str(v) for k, v in values.items()} for name, values in LABELS.items()}
 
 
-def active_users() -> list[User]:
-    """Active staff, by name, for the assignee pickers."""
-    return list(db.session.execute(select(User).where(User.active.is_(True))
-                                   .order_by(User.name, User.email)).scalars())
+def active_users() -> list:
+    """Active staff (rows of id, name, email), by name, for the assignee pickers."""
+    return list(db.session.execute(select(User.id, User.name, User.email)
+                                   .where(User.active.is_(True))
+                                   .order_by(User.name, User.email)))
 
 
-def teams() -> list[Team]:
-    return list(db.session.execute(select(Team).order_by(Team.name)).scalars())
+def teams() -> list:
+    """Teams (rows of id, name), by name."""
+    return list(db.session.execute(select(Team.id, Team.name).order_by(Team.name)))
 
 
-def categories(active_only: bool = True) -> list[Category]:
-    stmt = select(Category).order_by(Category.position, Category.name)
+def categories(active_only: bool = True) -> list:
+    """Ticket categories (rows of id, name), in their order."""
+    stmt = select(Category.id, Category.name).order_by(Category.position, Category.name)
     if active_only:
         stmt = stmt.where(Category.active.is_(True))
-    return list(db.session.execute(stmt).scalars())
+    return list(db.session.execute(stmt))
+
+
+def ticket_urls(ids) -> dict[int, str]:
+    """The page link of each ticket id (the route is built once, not once per row)."""
+    prefix = url_for("service.ticket_show", ticket_id=0).removesuffix("0")
+    return {ticket_id: f"{prefix}{ticket_id}" for ticket_id in ids}
 
 
 @bp.route("/tickets")
@@ -55,14 +65,17 @@ def tickets():
     """Tickets the user may see: search, filters, sorting, keyset pages."""
     filters = ticket_list.read_filters(request.args)
     stmt, sort, columns = ticket_list.search(filters, request.args.get("sort"), current_user.id)
+    # Each row: the ticket and its customer's name (the list shows no category).
+    stmt = (stmt.outerjoin(Customer, Customer.id == Ticket.customer_id)
+            .add_columns(Customer.display_name).options(lazyload(Ticket.category)))
     page = request_page(stmt, columns)
-    names = ticket_list.customer_names(t.customer_id for t in page)
     users = active_users()
     return render_template("service/tickets.html", page=page, sort=sort, filters=filters,
-                           names=names, users=users, teams=teams(),
+                           users=users, teams=teams(),
                            categories=categories(False), labels=_plain_labels(),
                            sla_states=ticket_list.SLA_STATES,
-                           users_by_id={u.id: u for u in users},
+                           owners={u.id: u.name or u.email for u in users},
+                           urls=ticket_urls(ticket.id for ticket, _name in page),
                            filtered=any(v for v in filters.values()))
 
 
@@ -150,11 +163,13 @@ def ticket_new():
     return render_template("service/ticket_form.html", form=form)
 
 
-def _change_form(ticket: Ticket) -> ChangeForm:
+def _change_form(ticket: Ticket, users: list | None = None) -> ChangeForm:
+    """The change form; ``users`` are the active staff when the caller has them already."""
     form = ChangeForm(data={"status": ticket.status, "priority": ticket.priority,
                             "owner_id": ticket.owner_id or 0, "team_id": ticket.team_id or 0})
     form.owner_id.choices = [(0, _("Nobody"))] + [(u.id, u.name or u.email)
-                                                  for u in active_users()]
+                                                  for u in (active_users() if users is None
+                                                            else users)]
     form.team_id.choices = [(0, _("No team"))] + [(t.id, t.name) for t in teams()]
     return form
 
@@ -164,17 +179,25 @@ def _change_form(ticket: Ticket) -> ChangeForm:
 def ticket_show(ticket_id: int):
     """A ticket: the conversation, files, changes, merging, and its history."""
     ticket = get_scoped_or_404(Ticket, ticket_id, "service")
-    customer = db.session.get(Customer, ticket.customer_id)
-    loose = db.session.execute(select(Attachment).where(
-        Attachment.ticket_id == ticket.id, Attachment.message_id.is_(None))).scalars().all()
-    users = {u.id: u for u in db.session.execute(select(User)).scalars()}
+    customer = visible_customer(ticket.customer_id)
+    customer_visible = customer is not None
+    if customer is None:  # still named on the page, without a link
+        customer = db.session.get(Customer, ticket.customer_id)
+    files: dict[int | None, list[Attachment]] = {}  # by message; None: not on a message
+    for attachment in db.session.execute(select(Attachment).where(
+            Attachment.ticket_id == ticket.id).order_by(Attachment.id)).scalars():
+        files.setdefault(attachment.message_id, []).append(attachment)
+    staff = db.session.execute(select(User.id, User.name, User.email, User.active)
+                               .order_by(User.name, User.email)).all()
     merged_into = db.session.get(Ticket, ticket.merged_into_id) if ticket.merged_into_id else None
-    return render_template("service/ticket_show.html", ticket=ticket, customer=customer,
-                           reply_form=_reply_form(ticket), change_form=_change_form(ticket),
-                           merge_form=MergeForm(), loose=loose, users=users,
-                           labels=_plain_labels(),
-                           merged_into=merged_into,
-                           customer_visible=visible_customer(ticket.customer_id) is not None)
+    can_work = has_permission("service.work") and not ticket.merged_into_id
+    return render_template(
+        "service/ticket_show.html", ticket=ticket, customer=customer, can_work=can_work,
+        reply_form=_reply_form(ticket) if can_work else None,
+        change_form=_change_form(ticket, [u for u in staff if u.active]) if can_work else None,
+        merge_form=MergeForm() if can_work else None,
+        files=files, loose=files.get(None, []), users={u.id: u for u in staff},
+        labels=_plain_labels(), merged_into=merged_into, customer_visible=customer_visible)
 
 
 def _reply_form(ticket: Ticket) -> ReplyForm:
