@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -117,6 +118,9 @@ def journal():
         latin, persian = to_latin_digits(q), to_persian_digits(to_latin_digits(q))
         stmt = stmt.where(JournalEntry.reference.contains(latin)
                           | JournalEntry.reference.contains(persian))
+    # the lines' accounts are not joined in row by row: every account is loaded below for
+    # the filter, and ``line.account`` then finds it in the session without a query
+    stmt = stmt.options(selectinload(JournalEntry.lines).lazyload(JournalLine.account))
     page = request_page(stmt, [JournalEntry.entry_date.desc(), JournalEntry.id.desc()])
     customers = _customer_names({e.customer_id for e in page})
     accounts = list(db.session.execute(select(Account).order_by(Account.code)).scalars())
