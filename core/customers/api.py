@@ -9,6 +9,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy.orm import lazyload, selectinload
 
 from core.analytics.rfm import SEGMENTS
+from core.api.serialise import respond
 from core.auth.permissions import require_permission
 from core.auth.scope import get_scoped_or_404
 from core.customers import services
@@ -131,7 +132,7 @@ class Customers(MethodView):
                             selectinload(Customer.tags), lazyload(Customer.owner))
         order = columns if args["sort"] else [Customer.id.desc()]
         page = keyset_page(stmt, order, after=args["after"], size=args["size"])
-        return {"items": page.items, "next": page.next_token}
+        return respond(CustomerPage, {"items": page.items, "next": page.next_token})
 
     @require_permission("customers.edit")
     @bp.arguments(CustomerIn)

@@ -13,6 +13,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import exists, select
 
 from core.api.problems import invalid_fields
+from core.api.serialise import respond
 from core.auth.permissions import require_permission
 from core.extensions import db
 from core.i18n import parse_jalali_date, to_jalali
@@ -163,7 +164,7 @@ class Journal(MethodView):
                 Account.code == args["account"].strip()))
         page = keyset_page(stmt, [JournalEntry.entry_date.desc(), JournalEntry.id.desc()],
                            after=args["after"], size=args["size"])
-        return {"items": page.items, "next": page.next_token}
+        return respond(AccountingEntryPage, {"items": page.items, "next": page.next_token})
 
 
 @bp.route("/journal/<int:entry_id>")

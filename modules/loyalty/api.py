@@ -17,6 +17,7 @@ from sqlalchemy import select
 from core.api import problem
 from core.api.idempotency import commit_unless_keyed, idempotent
 from core.api.problems import invalid_fields
+from core.api.serialise import respond
 from core.auth.permissions import has_permission, require_permission
 from core.auth.scope import get_scoped_or_404, scoped
 from core.customers.models import ContactPoint, Customer
@@ -278,7 +279,7 @@ class Members(MethodView):
             stmt = stmt.where(Member.balance >= args["min_balance"])
         page = keyset_page(stmt, [Member.enrolled_at.desc(), Member.id.desc()],
                            after=args["after"], size=args["size"])
-        return {"items": page.items, "next": page.next_token}
+        return respond(ClubMemberPage, {"items": page.items, "next": page.next_token})
 
     @require_permission("loyalty.work")
     @idempotent

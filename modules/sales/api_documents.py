@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from core.api.idempotency import commit_unless_keyed, idempotent
+from core.api.serialise import respond
 from core.auth.permissions import require_permission
 from core.auth.scope import get_scoped_or_404, scoped
 from core.customers.models import Customer
@@ -210,6 +211,9 @@ def _page_schema(item):
     })
 
 
+InvoicePage = _page_schema(InvoiceOut)
+
+
 # --- helpers -------------------------------------------------------------------------------
 
 def _customer(customer_id) -> Customer:
@@ -309,7 +313,7 @@ class QuoteItem(MethodView):
 class Invoices(MethodView):
     @require_permission("sales.view")
     @bp.arguments(ListArgs, location="query")
-    @bp.response(200, _page_schema(InvoiceOut))
+    @bp.response(200, InvoicePage)
     def get(self, args):
         """Invoices and credit notes the user may see, newest first."""
         page = _page(select(Invoice).options(selectinload(Invoice.lines)), Invoice, args)
@@ -317,7 +321,7 @@ class Invoices(MethodView):
         for invoice in page["items"]:
             found = balances.get(invoice.id)
             invoice.known_balance = found.balance if found else 0
-        return page
+        return respond(InvoicePage, page)
 
     @require_permission("sales.work")
     @idempotent

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core.api.idempotency import commit_unless_keyed, idempotent
 from core.api.problems import invalid_fields
+from core.api.serialise import respond
 from core.auth.permissions import require_permission
 from core.auth.scope import get_scoped_or_404
 from core.customers.models import Customer
@@ -140,7 +141,7 @@ class Tickets(MethodView):
         stmt = ticket_list.filtered(ticket_list.visible_tickets(), filters, current_user.id)
         page = keyset_page(stmt, [Ticket.created_at.desc(), Ticket.id.desc()],
                            after=args["after"], size=args["size"])
-        return {"items": page.items, "next": page.next_token}
+        return respond(TicketPage, {"items": page.items, "next": page.next_token})
 
     @require_permission("service.work")
     @idempotent
