@@ -5,7 +5,7 @@ collects every problem and raises one ``CustomerError`` whose ``errors`` map a f
 a message that names the reason.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -235,16 +235,19 @@ def tags_named(names: Iterable[str] | str) -> list[Tag]:
 
 def find_duplicates_for(*, mobile: str | None = None, email: str | None = None,
                         national_code: str | None = None,
-                        exclude_id: int | None = None) -> list[Customer]:
-    """Customers with the same canonical mobile, email or national code (unscoped)."""
+                        exclude_id: int | None = None, mobiles: Sequence[str] = (),
+                        emails: Sequence[str] = ()) -> list[Customer]:
+    """Customers with the same canonical mobile, email or national code (unscoped).
+
+    ``mobiles`` and ``emails`` add more values to look for, all in one query."""
     contact_values = []
-    if mobile:
+    for value in ([mobile] if mobile else []) + list(mobiles):
         try:
-            contact_values.append(canonical_mobile(mobile))
+            contact_values.append(canonical_mobile(value))
         except ValueError:
             pass
-    if email:
-        contact_values.append(email.strip().lower())
+    contact_values += [value.strip().lower() for value in ([email] if email else []) + list(emails)
+                       if value]
     conditions = []
     if contact_values:
         conditions.append(Customer.id.in_(

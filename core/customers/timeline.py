@@ -50,9 +50,13 @@ def timeline(customer: Customer, limit: int = 200) -> list[TimelineEntry]:
     from core.modules import is_active
 
     entries = []
+    shown = {"core": True}  # module -> active, asked once per module rather than per entry
     for provider in current_app.extensions.get(KEY, []):
         for entry in provider(customer) or ():
-            if entry.module == "core" or is_active(entry.module):
+            active = shown.get(entry.module)
+            if active is None:
+                active = shown[entry.module] = is_active(entry.module)
+            if active:
                 entries.append(entry)
     entries.sort(key=lambda e: _aware(e.at), reverse=True)
     return entries[:limit]

@@ -1,13 +1,13 @@
 """Customer pages: the list with search and filters, the form, and the customer 360 page."""
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from core.analytics.models import Purchase
 from core.analytics.rfm import SEGMENTS
@@ -19,7 +19,7 @@ from core.customers import services
 from core.customers.actions import actions_for
 from core.customers.custom_fields import definitions
 from core.customers.forms import CustomerForm, NoteForm, customer_form
-from core.customers.models import Customer, Tag
+from core.customers.models import ContactPoint, Customer, Tag, customer_tags
 from core.customers.panels import panels_for
 from core.customers.saved_views import clean_query, visible_views
 from core.customers.search import parse_filters, scores_for, search
@@ -68,6 +68,59 @@ def segment_choices() -> list[tuple[str, str]]:
     return [(key, segment.name(locale)) for key, segment in SEGMENTS.items()]
 
 
+class ListRow(NamedTuple):
+    """What one row of the customer list shows, read in a few queries for the whole page."""
+
+    id: int
+    url: str
+    display_name: str
+    kind: str
+    mobile: str | None
+    email: str | None
+    tags: list[str]
+    owner: str
+    custom: dict[str, Any]
+    created_at: datetime
+
+
+def list_rows(stmt, sort_columns, users: list[User], with_custom: bool):
+    """The page of ``stmt`` (a ``search`` statement) and its rows for the list table.
+
+    Only the shown columns are read (no customer objects, no owner user row per customer);
+    the first mobile and email and the tag names come in one query each for the page, and
+    owners' names from ``users`` (one more query only for owners not among them)."""
+    columns = [Customer.id, Customer.kind, Customer.display_name, Customer.owner_id,
+               Customer.created_at] + ([Customer.custom] if with_custom else [])
+    page = request_page(stmt.with_only_columns(*columns), sort_columns)  # items: tuples
+    ids = [row[0] for row in page]
+    if not ids:
+        return page, []
+    contacts: dict[tuple[int, str], str] = {}
+    for customer_id, kind, value in db.session.execute(
+            select(ContactPoint.customer_id, ContactPoint.kind, ContactPoint.value)
+            .where(ContactPoint.customer_id.in_(ids), ContactPoint.kind.in_(("mobile", "email")))
+            .order_by(ContactPoint.customer_id, ContactPoint.kind, ContactPoint.primary.desc(),
+                      ContactPoint.id)):
+        contacts.setdefault((customer_id, kind), value)  # the primary, else the first one
+    tags: dict[int, list[str]] = {}
+    for customer_id, name in db.session.execute(
+            select(customer_tags.c.customer_id, Tag.name)
+            .join(Tag, Tag.id == customer_tags.c.tag_id)
+            .where(customer_tags.c.customer_id.in_(ids)).order_by(Tag.name)):
+        tags.setdefault(customer_id, []).append(name)
+    owners = {u.id: u.name or u.email for u in users}
+    missing = {row[3] for row in page} - owners.keys() - {None}
+    if missing:  # owners who left (inactive users are not in the owner filter)
+        owners.update((uid, name or email) for uid, name, email in db.session.execute(
+            select(User.id, User.name, User.email).where(User.id.in_(missing))))
+    show = url_for("customers.show", customer_id=0).removesuffix("0")  # "/customers/"
+    rows = [ListRow(cid, f"{show}{cid}", name, kind, contacts.get((cid, "mobile")),
+                    contacts.get((cid, "email")), tags.get(cid, []), owners.get(owner_id, "—"),
+                    (custom[0] or {}) if custom else {}, created_at)
+            for cid, kind, name, owner_id, created_at, *custom in page]
+    return page, rows
+
+
 @bp.route("/")
 @require_permission("customers.view")
 def index():
@@ -75,21 +128,22 @@ def index():
     fields = definitions()
     filters, errors = parse_filters(request.args, fields)
     stmt, sort, columns = search(request.args.get("q", ""), filters, request.args.get("sort"))
-    # the rows show contacts and tags: two queries for the page, not two per row
-    stmt = stmt.options(selectinload(Customer.contacts), selectinload(Customer.tags))
-    page = request_page(stmt, columns)
     choices = column_choices(fields)
     shown = list_columns(choices, sort)
     keys = {key for key, _label in shown}
-    scores = scores_for([c.id for c in page]) if keys & {"segment", "priority"} else {}
+    users = _users()
+    page, rows = list_rows(stmt, columns, users,
+                           with_custom=any(key.startswith("custom.") for key in keys))
+    scores = scores_for([row.id for row in rows]) if keys & {"segment", "priority"} else {}
     tags = list(db.session.execute(select(Tag).order_by(Tag.name)).scalars())
     query = list_query()
     current = clean_query(query)
+    segments = segment_choices()
     return render_template(
-        "customers/index.html", page=page, sort=sort, tags=tags, users=_users(),
+        "customers/index.html", page=page, rows=rows, sort=sort, tags=tags, users=users,
         filters=filters, filter_errors=errors, fields=fields, columns=shown, scores=scores,
         column_choices=choices, field_map={"custom." + f.name: f for f in fields}, shown=_shown,
-        segments=segment_choices(), segment_names=dict(segment_choices()), query=query,
+        segments=segments, segment_names=dict(segments), query=query,
         saved_views=visible_views(current_user.id), current_view=current,
         filtered=bool(request.args.get("q") or filters["tag"] or filters["owner"]
                       or filters["kind"] or filters["segment"] or filters["custom"]))
@@ -204,13 +258,9 @@ def _visible_affiliations(customer: Customer) -> list[tuple]:
 
 def _visible_duplicates(customer: Customer) -> list[Customer]:
     """Other customers the user may see that share a mobile, email or national code."""
-    found = []
-    for kind in ("mobile", "email"):
-        for value in customer.values(kind):
-            found += services.find_duplicates_for(**{kind: value}, exclude_id=customer.id)
-    if customer.national_code:
-        found += services.find_duplicates_for(national_code=customer.national_code,
-                                              exclude_id=customer.id)
+    found = services.find_duplicates_for(  # one query for every value
+        mobiles=customer.values("mobile"), emails=customer.values("email"),
+        national_code=customer.national_code, exclude_id=customer.id)
     allowed = _visible({c.id for c in found})
     return sorted({c for c in found if c.id in allowed}, key=lambda c: c.id)
 
