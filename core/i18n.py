@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import jdatetime
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from flask.globals import _cv_app  # the app context without a proxy (hot path)
-from flask_babel import LazyString
+from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -62,8 +62,6 @@ def select_locale() -> str:
 
 def current_locale() -> str:
     """The language of the current request ("fa" outside a request)."""
-    from flask_babel import get_locale
-
     ctx = _cv_app.get(None)
     if ctx is None:
         return "fa"
