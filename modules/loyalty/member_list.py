@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import lazyload
 
 from core.auth.scope import scoped
 from core.customers.models import Customer
@@ -98,3 +99,11 @@ def search(filters: Mapping, sort: str | None) -> tuple[Select, str, list]:
             stmt = stmt.where(Member.enrolled_at < utc_range(end, end + timedelta(days=1))[1])
     used, columns = sort_columns(sort, SORTS, DEFAULT_SORT, Member.id)
     return stmt, used, columns
+
+
+def list_rows(stmt: Select) -> Select:
+    """``stmt`` for the list page: each row is the member and its customer's name, taken
+    from the join ``visible_members`` makes (not a second join loading whole customers);
+    the tier comes from the page's tier list."""
+    return stmt.add_columns(Customer.display_name).options(lazyload(Member.customer),
+                                                           lazyload(Member.tier))

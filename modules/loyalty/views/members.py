@@ -86,11 +86,21 @@ def members():
     """Members the user may see: search, filters, sorting, keyset pages."""
     filters, errors = member_list.read_filters(request.args)
     stmt, sort, columns = member_list.search(filters, request.args.get("sort"))
-    page = request_page(stmt, columns)
+    page = request_page(member_list.list_rows(stmt), columns)
+    all_tiers = tiers()
     return render_template("loyalty/members.html", page=page, sort=sort, filters=filters,
-                           errors=errors, tiers=tiers(), tier_name=tier_name,
+                           errors=errors, tiers=all_tiers,
+                           tier_names={tier.id: tier_name(tier) for tier in all_tiers},
+                           tier_colors={tier.id: tier.color or "secondary" for tier in all_tiers},
+                           urls=member_urls(member.id for member, _name in page),
                            statuses=member_list.STATUS_LABELS,
                            filtered=any(filters.values()) or bool(errors))
+
+
+def member_urls(ids) -> dict[int, str]:
+    """The page link of each member id (the route is built once, not once per row)."""
+    prefix = url_for("loyalty.member", member_id=0).removesuffix("0")
+    return {member_id: f"{prefix}{member_id}" for member_id in ids}
 
 
 def _member(member_id: int) -> Member:
