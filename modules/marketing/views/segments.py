@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
@@ -40,7 +41,7 @@ class SegmentForm(FlaskForm):
 def segments():
     """Segments by name with their member counts (recounted when stale)."""
     query = (request.args.get("q") or "").strip()
-    stmt = select(Segment)
+    stmt = select(Segment).options(defer(Segment.rules))  # loaded only to recount
     if query:
         stmt = stmt.where(Segment.name.contains(normalize(query), autoescape=True)
                           | Segment.name.contains(query, autoescape=True))
@@ -51,7 +52,14 @@ def segments():
         services.count(segment)
     if stale:
         db.session.commit()
-    return render_template("marketing/segments.html", page=page, query=query)
+    return render_template("marketing/segments.html", page=page, query=query,
+                           urls=segment_urls(s.id for s in page))
+
+
+def segment_urls(ids) -> dict[int, str]:
+    """The page link of each segment id (the route is built once, not once per row)."""
+    prefix = url_for("marketing.segment_show", segment_id=0).removesuffix("0")
+    return {segment_id: f"{prefix}{segment_id}" for segment_id in ids}
 
 
 def live_count(tree: dict) -> dict:
