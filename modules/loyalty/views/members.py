@@ -136,6 +136,30 @@ def _rewards(member: Member) -> list:
     return found
 
 
+def reference_labels(entries) -> dict[int, str]:
+    """What people read for each entry's reference, by entry id. The invoices and rewards the
+    entries name are loaded first, in one query each, so that naming them finds them in the
+    session instead of querying once per row."""
+    from modules.loyalty.labels import reference_label
+    from modules.loyalty.models.rewards import Reward
+
+    wanted: dict[str, set[int]] = {"sales.invoice": set(), "loyalty.reward": set()}
+    for entry in entries:
+        kind, _sep, number = (entry.reference or "").partition(":")
+        if kind in wanted and number.isdigit():
+            wanted[kind].add(int(number))
+    loaded = []  # kept referenced while the labels are made (the session holds them weakly)
+    if wanted["loyalty.reward"]:
+        loaded += db.session.execute(select(Reward).where(
+            Reward.id.in_(wanted["loyalty.reward"]))).unique().scalars().all()
+    if wanted["sales.invoice"]:
+        from modules.sales.models.documents import Invoice
+
+        loaded += db.session.execute(select(Invoice).where(
+            Invoice.id.in_(wanted["sales.invoice"]))).unique().scalars().all()
+    return {entry.id: reference_label(entry.reference) for entry in entries}
+
+
 @bp.route("/members/<int:member_id>")
 @require_permission("loyalty.view")
 def member(member_id: int):
@@ -149,6 +173,7 @@ def member(member_id: int):
         expiring=expiring, expiring_points=sum(lot.remaining for lot in expiring),
         expiring_first=min((lot.expires_on for lot in expiring), default=None),
         expiring_days=EXPIRING_DAYS, history=history, kinds=KIND_LABELS,
+        references=reference_labels(history),
         channels=CHANNEL_LABELS, progress=_progress(member), tier_name=tier_name,
         rewards=_rewards(member), adjust_form=AdjustForm(), action_form=ActionForm(),
         point_value=ledger.club_settings().point_value,
