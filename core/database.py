@@ -3,7 +3,8 @@
 from datetime import UTC, datetime
 from pathlib import Path
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
+from flask.globals import _cv_request  # the request context itself (per-request caches)
 from sqlalchemy import event, select, update
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
@@ -109,16 +110,17 @@ _PREFETCHED = "crm_prefetched_settings"
 
 def remember_request_settings(values: dict) -> None:
     """Keep this request's values of ``REQUEST_SETTINGS`` (missing keys: not set)."""
-    if has_request_context():
-        setattr(g, _PREFETCHED, {key: values.get(key) for key in REQUEST_SETTINGS})
+    ctx = _cv_request.get(None)
+    if ctx is not None:  # on the request, not g: a test's app context outlives requests
+        setattr(ctx, _PREFETCHED, {key: values.get(key) for key in REQUEST_SETTINGS})
 
 
 def get_setting(key: str, default=None):
     """A deployment setting stored in the database (company profile, currency, ...)."""
     from core.models import Setting
 
-    if key in REQUEST_SETTINGS and has_request_context():
-        prefetched = g.get(_PREFETCHED)
+    if key in REQUEST_SETTINGS:
+        prefetched = getattr(_cv_request.get(None), _PREFETCHED, None)
         if prefetched is not None:
             value = prefetched[key]
             return default if value is None else value
@@ -130,8 +132,10 @@ def set_setting(key: str, value) -> bool:
     """Store a setting; returns whether it changed (so callers can stay idempotent)."""
     from core.models import Setting
 
-    if has_request_context():
-        g.pop(_PREFETCHED, None)  # read them again from the database from now on
+    ctx = _cv_request.get(None)
+    if ctx is not None:
+        ctx.__dict__.pop(_PREFETCHED, None)  # read them again from the database from now on
+        ctx.__dict__.pop("crm_request_cache", None)  # and what request_cached made of them
     row = db.session.get(Setting, key)
     if row is None:
         db.session.add(Setting(key=key, value=value))

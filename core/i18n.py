@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import jdatetime
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
-from flask.globals import _cv_app  # the app context without a proxy (hot path)
+from flask.globals import _cv_app, _cv_request  # contexts without a proxy (hot path)
 from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -438,9 +438,11 @@ def fiscal_year_range(fiscal_year: int, start_month: int | None = None) -> tuple
 
 def request_cached(key: str, compute):
     """A value computed once per request (settings read by filters on every row)."""
-    if not has_request_context():
+    ctx = _cv_request.get(None)
+    if ctx is None:
         return compute()
-    cache = _cv_app.get().g.__dict__.setdefault("_crm_i18n_cache", {})
+    # On the request context, not g: a test's app context outlives many requests.
+    cache = ctx.__dict__.setdefault("crm_request_cache", {})
     try:
         return cache[key]
     except KeyError:

@@ -65,6 +65,14 @@ SETTING_KEYS = {name: f"loyalty.{name}" for name in ClubSettings.__dataclass_fie
 
 
 def club_settings() -> ClubSettings:
+    """The club's settings, read once per request (a member page asks for them four times;
+    saving a setting forgets them)."""
+    from core.i18n import request_cached
+
+    return request_cached("loyalty.club_settings", _read_club_settings)
+
+
+def _read_club_settings() -> ClubSettings:
     from core.models import Setting
 
     stored_values = dict(db.session.execute(select(Setting.key, Setting.value).where(

@@ -70,3 +70,19 @@ def test_page_settings_come_with_the_license_query_and_a_saved_one_is_read_again
         db.session.rollback()
     with app.app_context():  # outside a request nothing is remembered
         assert get_setting("display.unit") == "toman"
+
+
+def test_club_settings_are_read_once_per_request_and_again_after_a_save(app):
+    from modules.loyalty.ledger import club_settings
+
+    seen = _statements(app)
+    with app.test_request_context("/"):
+        assert club_settings().point_value == 1000  # the default
+        seen.clear()
+        assert club_settings().point_value == 1000
+        assert seen == []  # the second time from the request's cache
+        set_setting("loyalty.point_value", 250)
+        assert club_settings().point_value == 250  # a save in this request: read again
+        db.session.rollback()
+    with app.test_request_context("/"):  # a new request reads what is stored
+        assert club_settings().point_value == 1000
