@@ -142,6 +142,8 @@ def isolate_numbers(text, after_rtl_only: bool = False) -> str:
     if text is None:
         return ""
     source = str(text)
+    if "-" not in source:  # nothing to isolate (most values): skip the regular expression
+        return text if isinstance(text, str) else source
 
     def wrap(match):
         if after_rtl_only and not _after_rtl(source, match.start()):
