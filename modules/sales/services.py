@@ -156,6 +156,16 @@ def invoice_by_id(invoice_id: int):
     return db.session.get(Invoice, invoice_id)
 
 
+def invoices_by_ids(ids) -> list:
+    """The invoices and credit notes with these ids, in one query (not scoped)."""
+    from modules.sales.models.documents import Invoice
+
+    if not ids:
+        return []
+    return list(db.session.execute(select(Invoice).where(Invoice.id.in_(list(ids))))
+                .unique().scalars())
+
+
 def payment_by_id(payment_id: int):
     """The payment with this id, or None (not scoped)."""
     from modules.sales.models.payments import Payment

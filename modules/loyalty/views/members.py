@@ -153,10 +153,9 @@ def reference_labels(entries) -> dict[int, str]:
         loaded += db.session.execute(select(Reward).where(
             Reward.id.in_(wanted["loyalty.reward"]))).unique().scalars().all()
     if wanted["sales.invoice"]:
-        from modules.sales.models.documents import Invoice
+        from modules.sales.services import invoices_by_ids
 
-        loaded += db.session.execute(select(Invoice).where(
-            Invoice.id.in_(wanted["sales.invoice"]))).unique().scalars().all()
+        loaded += invoices_by_ids(wanted["sales.invoice"])
     return {entry.id: reference_label(entry.reference) for entry in entries}
 
 
