@@ -2,7 +2,8 @@
 
 Every value can be changed from the environment (the systemd unit's env file):
 BIND or PORT, GUNICORN_WORKERS (or WEB_CONCURRENCY), GUNICORN_THREADS, GUNICORN_TIMEOUT,
-FORWARDED_ALLOW_IPS, GUNICORN_ACCESS_LOG (0 turns gunicorn's own access lines off).
+FORWARDED_ALLOW_IPS, GUNICORN_ACCESS_LOG (0 turns gunicorn's own access lines off),
+GUNICORN_MAX_REQUESTS.
 """
 
 import json
@@ -28,8 +29,11 @@ threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 60)  # a worker silent this long is killed and replaced
 graceful_timeout = 30  # requests in flight may finish on restart/reload
 keepalive = 5  # behind nginx on the same host
-max_requests = 5000  # recycle workers now and then; the jitter keeps them from all restarting
-max_requests_jitter = 500
+# Recycle a worker now and then (a bound on any slow memory growth); the jitter keeps them
+# from all restarting at once. A new worker builds the app (~2.5 s of CPU) and answers its
+# first requests slowly, so not too often: at 100 requests a second over 5 workers, hourly.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 50000)
+max_requests_jitter = 5000
 preload_app = False  # each worker builds its own app, database pool and Redis connections
 # Only the proxy on this host may say who the client is and that the request came over HTTPS.
 # Peyvand itself believes X-Forwarded-* only through CRM_PROXY_HOPS (ProxyFix).

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select, union
 
 from core.customers.custom_fields import clean_custom
 from core.customers.models import (
@@ -248,18 +248,22 @@ def find_duplicates_for(*, mobile: str | None = None, email: str | None = None,
             pass
     contact_values += [value.strip().lower() for value in ([email] if email else []) + list(emails)
                        if value]
-    conditions = []
+    # The ids each value finds, as a union: every part uses its own index (an OR of the two
+    # conditions makes PostgreSQL scan every customer).
+    found_ids = []
     if contact_values:
-        conditions.append(Customer.id.in_(
-            select(ContactPoint.customer_id).where(ContactPoint.value.in_(contact_values))))
+        found_ids.append(
+            select(ContactPoint.customer_id).where(ContactPoint.value.in_(contact_values)))
     if national_code:
         try:
-            conditions.append(Customer.national_code == check_national_code(national_code))
+            found_ids.append(select(Customer.id).where(
+                Customer.national_code == check_national_code(national_code)))
         except ValueError:
             pass
-    if not conditions:
+    if not found_ids:
         return []
-    stmt = select(Customer).where(or_(*conditions)).order_by(Customer.id)
+    stmt = select(Customer).where(Customer.id.in_(union(*found_ids) if len(found_ids) > 1
+                                                  else found_ids[0])).order_by(Customer.id)
     if exclude_id is not None:
         stmt = stmt.where(Customer.id != exclude_id)
     return list(db.session.execute(stmt).unique().scalars())

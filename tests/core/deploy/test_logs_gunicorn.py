@@ -12,6 +12,7 @@ CONF = Path(__file__).resolve().parents[3] / "deploy" / "gunicorn.conf.py"
 
 def _load(monkeypatch, **env):
     for name in ("BIND", "PORT", "GUNICORN_WORKERS", "WEB_CONCURRENCY", "GUNICORN_THREADS",
+                 "GUNICORN_MAX_REQUESTS",
                  "CRM_LOG_JSON"):
         monkeypatch.setenv(name, "")  # records the value to put back, even "not set"
         monkeypatch.delenv(name)
@@ -31,8 +32,10 @@ def test_settings_come_from_the_environment(monkeypatch):
     assert conf.worker_class == "gthread" and conf.preload_app is False
     assert conf.forwarded_allow_ips == "127.0.0.1,::1" and conf.accesslog == "-"
     assert os.environ["CRM_LOG_JSON"] == "1"
-    conf = _load(monkeypatch, BIND="0.0.0.0:80", CRM_LOG_JSON="0")
+    assert conf.max_requests == 50000  # recycled now and then, not every few minutes
+    conf = _load(monkeypatch, BIND="0.0.0.0:80", CRM_LOG_JSON="0", GUNICORN_MAX_REQUESTS="900")
     assert conf.bind == "0.0.0.0:80" and conf.workers == 2 * (os.cpu_count() or 1) + 1
+    assert conf.max_requests == 900
     assert os.environ["CRM_LOG_JSON"] == "0"
 
 
