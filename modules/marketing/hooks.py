@@ -5,8 +5,10 @@ from flask import Flask, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
+from core import jobs
 from core.customers.timeline import TimelineEntry
 from core.extensions import db
+from modules.marketing import segments
 from modules.marketing.models.automations import Automation, AutomationSend
 from modules.marketing.models.campaigns import Campaign, Recipient, TrackingEvent
 from modules.marketing.models.leads import Lead
@@ -26,6 +28,14 @@ def register(app: Flask) -> None:
     add_anonymise_handler(app, forget_customer)
     widgets.register(app)
     add_demo_step(app, "marketing", demo.load_marketing, order=110)
+    jobs.periodic("marketing.recount_segments", segments.RECOUNT_EVERY_SECONDS,
+                  run_recount_segments)
+
+
+@jobs.job(module="marketing")
+def run_recount_segments() -> int:
+    """The worker recounts stale segment counts, so the segment list never counts."""
+    return segments.recount_stale_segments()
 
 
 def marketing_entries(customer) -> list[TimelineEntry]:

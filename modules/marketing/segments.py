@@ -5,7 +5,7 @@ A tree is ``{"match": "all"|"any", "rules": [leaf | tree, ...]}``; a leaf is
 live in ``modules.marketing.segment_fields``; other modules add theirs with ``register_field``.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -124,6 +124,54 @@ def count(segment: Segment, now: datetime | None = None) -> int:
     set_committed_value(segment, "last_count", total)
     set_committed_value(segment, "counted_at", stamp)
     return total
+
+
+STALE = timedelta(minutes=15)  # a count older than this is worked out again
+RECOUNT_EVERY_SECONDS = 60
+
+
+def _is_stale(segment: Segment, now: datetime) -> bool:
+    counted = segment.counted_at
+    return counted is None or counted.replace(tzinfo=counted.tzinfo or UTC) < now - STALE
+
+
+def recount_stale(segments, limit: int) -> int:
+    """Recount up to ``limit`` of ``segments`` whose count is stale; returns how many.
+
+    Each segment is claimed first by a conditional update of its ``counted_at``, committed
+    before the count, so concurrent viewers and workers never count one segment twice (a
+    count over a million customers takes a second or two). Commits."""
+    now = utcnow()
+    table = Segment.__table__
+    stale = [(segment, segment.id, segment.counted_at) for segment in segments
+             if _is_stale(segment, now)]
+    if not stale:
+        return 0
+    db.session.commit()  # end the read, so each claim opens a fresh write transaction
+    done = 0
+    for segment, segment_id, seen in stale:
+        if done >= limit:
+            break
+        claimed = db.session.execute(table.update().where(
+            table.c.id == segment_id,
+            table.c.counted_at.is_(None) if seen is None else table.c.counted_at == seen,
+        ).values(counted_at=now, updated_at=table.c.updated_at)).rowcount
+        db.session.commit()
+        if not claimed:  # someone else is counting it right now
+            continue
+        count(segment)
+        db.session.commit()
+        done += 1
+    return done
+
+
+def recount_stale_segments(limit: int = 100) -> int:
+    """The periodic job: recount the stale segments (the list page only shows counts)."""
+    threshold = utcnow() - STALE
+    stale = db.session.execute(select(Segment).where(
+        (Segment.counted_at.is_(None)) | (Segment.counted_at < threshold))
+        .order_by(Segment.counted_at.asc().nulls_first(), Segment.id).limit(limit)).scalars()
+    return recount_stale(list(stale), limit)
 
 
 def consent_condition(channel: str):

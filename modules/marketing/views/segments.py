@@ -1,7 +1,5 @@
 """Marketing pages: the segment list, the rule builder (live count) and segment forms."""
 
-from datetime import UTC, timedelta
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,8 +10,8 @@ from sqlalchemy.orm import defer
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from core import jobs
 from core.auth.permissions import require_permission
-from core.database import utcnow
 from core.extensions import db
 from core.i18n import normalize
 from core.pagination import request_page
@@ -25,8 +23,7 @@ from modules.marketing.views import (
 )
 from modules.marketing.views.segment_builder import builder_context, display_tree, tree_from_form
 
-STALE = timedelta(minutes=15)
-RECOUNT = 5
+RECOUNT = 5  # stale counts worked out per view when jobs run inline (else the worker does)
 KINDS = [("dynamic", _l("By rules (updates itself)")), ("static", _l("A fixed list"))]
 
 
@@ -46,12 +43,8 @@ def segments():
         stmt = stmt.where(Segment.name.contains(normalize(query), autoescape=True)
                           | Segment.name.contains(query, autoescape=True))
     page = request_page(stmt, [Segment.name, Segment.id])
-    stale = [s for s in page if s.counted_at is None
-             or s.counted_at.replace(tzinfo=s.counted_at.tzinfo or UTC) < utcnow() - STALE]
-    for segment in stale[:RECOUNT]:  # a few per view: each count is one query over customers
-        services.count(segment)
-    if stale:
-        db.session.commit()
+    if jobs.is_inline():  # no worker recounts them: a few stale ones per view
+        services.recount_stale(list(page), RECOUNT)
     return render_template("marketing/segments.html", page=page, query=query,
                            urls=segment_urls(s.id for s in page))
 
