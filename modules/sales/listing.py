@@ -49,7 +49,9 @@ class InvoiceRow(NamedTuple):
 
     @property
     def reference(self) -> str:
-        return f"{self.fiscal_year}-{self.number}" if self.number else ""
+        from modules.sales.models.documents import document_reference
+
+        return document_reference(self.fiscal_year, self.number)
 
     @classmethod
     def columns(cls, model, customer) -> list:

@@ -254,7 +254,12 @@ class Invoice(DocumentTotals, db.Model):
     @property
     def reference(self) -> str:
         """``1404-12`` once posted; empty for a draft (it has no number yet)."""
-        return f"{self.fiscal_year}-{self.number}" if self.number else ""
+        return document_reference(self.fiscal_year, self.number)
+
+
+def document_reference(fiscal_year: int | None, number: int | None) -> str:
+    """A posted document's reference, ``1404-12``; empty without a number (a draft)."""
+    return f"{fiscal_year}-{number}" if number else ""
 
 
 class InvoiceLine(LineColumns, db.Model):
