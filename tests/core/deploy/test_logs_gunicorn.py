@@ -62,3 +62,15 @@ def test_access_lines_are_json_with_the_request_id(monkeypatch):
     assert (line["method"], line["path"], line["query"]) == ("GET", "/customers/7", "q=x")
     assert line["duration_ms"] == 42.0 and line["bytes"] == 12
     assert line["user_agent"] == 'evil"}, "x": {"'
+
+
+def test_a_worker_freezes_what_building_the_app_made(monkeypatch):
+    import gc
+
+    conf = _load(monkeypatch)
+    assert gc.get_freeze_count() == 0
+    try:
+        conf.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 0  # full collections no longer walk the app
+    finally:
+        gc.unfreeze()
