@@ -68,9 +68,9 @@ def test_a_worker_freezes_what_building_the_app_made(monkeypatch):
     import gc
 
     conf = _load(monkeypatch)
-    assert gc.get_freeze_count() == 0
+    before = gc.get_freeze_count()
     try:
         conf.post_worker_init(worker=None)
-        assert gc.get_freeze_count() > 0  # full collections no longer walk the app
+        assert gc.get_freeze_count() > before + 10_000  # full collections skip the app
     finally:
         gc.unfreeze()
