@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 
@@ -123,12 +123,28 @@ def banners() -> list[Banner]:
     return found
 
 
+def link_prefix(endpoint: str, key: str) -> str:
+    """The URL of ``endpoint`` up to its record id ``key``: ``prefix + str(id)`` is the record's
+    link. Lists build their row links from it once instead of a ``url_for`` per row."""
+    url = url_for(endpoint, **{key: 0})
+    if not url.endswith("/0"):
+        raise ValueError(f"{endpoint}'s URL does not end with its {key}")
+    return url.removesuffix("0")
+
+
+def row_urls(endpoint: str, key: str, ids) -> dict[int, str]:
+    """The link of each record id, the route built once."""
+    prefix = link_prefix(endpoint, key)
+    return {record_id: f"{prefix}{record_id}" for record_id in ids}
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     from core.pagination import url_with
 
     app.jinja_env.globals.update(crm_core_menu=core_menu, crm_banners=banners,
                                  crm_url_with=url_with, crm_can=has_permission,
+                                 crm_link_prefix=link_prefix,
                                  crm_view_functions=lambda: current_app.view_functions)
     for code, title, message in (
         (400, _l("Bad request"), _l("The request could not be understood.")),

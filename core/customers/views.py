@@ -28,6 +28,7 @@ from core.extensions import db
 from core.i18n import current_locale
 from core.money import Money
 from core.pagination import request_page
+from core.ui import link_prefix
 
 bp = Blueprint("customers", __name__, url_prefix="/customers")
 
@@ -113,7 +114,7 @@ def list_rows(stmt, sort_columns, users: list[User], with_custom: bool):
     if missing:  # owners who left (inactive users are not in the owner filter)
         owners.update((uid, name or email) for uid, name, email in db.session.execute(
             select(User.id, User.name, User.email).where(User.id.in_(missing))))
-    show = url_for("customers.show", customer_id=0).removesuffix("0")  # "/customers/"
+    show = link_prefix("customers.show", "customer_id")  # "/customers/"
     rows = [ListRow(cid, f"{show}{cid}", name, kind, contacts.get((cid, "mobile")),
                     contacts.get((cid, "email")), tags.get(cid, []), owners.get(owner_id, "—"),
                     (custom[0] or {}) if custom else {}, created_at)

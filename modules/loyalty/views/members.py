@@ -20,6 +20,7 @@ from core.extensions import db
 from core.fields import DigitsIntegerField
 from core.i18n import format_number
 from core.pagination import request_page
+from core.ui import row_urls
 from modules.loyalty import ledger, member_import, member_list
 from modules.loyalty import members as services
 from modules.loyalty.models.ledger import Entry
@@ -99,8 +100,7 @@ def members():
 
 def member_urls(ids) -> dict[int, str]:
     """The page link of each member id (the route is built once, not once per row)."""
-    prefix = url_for("loyalty.member", member_id=0).removesuffix("0")
-    return {member_id: f"{prefix}{member_id}" for member_id in ids}
+    return row_urls("loyalty.member", "member_id", ids)
 
 
 def _member(member_id: int) -> Member:

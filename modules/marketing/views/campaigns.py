@@ -20,6 +20,7 @@ from core.auth.permissions import require_permission
 from core.extensions import db
 from core.i18n import normalize
 from core.pagination import request_page, sort_columns
+from core.ui import row_urls
 from modules.marketing import engine
 from modules.marketing.models.campaigns import CHANNELS, STATUSES, Campaign
 from modules.marketing.models.segments import Segment
@@ -84,8 +85,7 @@ def campaigns_index():
 
 def campaign_urls(ids) -> dict[int, str]:
     """The page link of each campaign id (the route is built once, not once per row)."""
-    prefix = url_for("marketing.campaign", campaign_id=0).removesuffix("0")
-    return {campaign_id: f"{prefix}{campaign_id}" for campaign_id in ids}
+    return row_urls("marketing.campaign", "campaign_id", ids)
 
 
 def _edit_form(campaign: Campaign | None) -> CampaignForm:

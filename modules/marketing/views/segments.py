@@ -15,6 +15,7 @@ from core.auth.permissions import require_permission
 from core.extensions import db
 from core.i18n import normalize
 from core.pagination import request_page
+from core.ui import row_urls
 from modules.marketing import segments as services
 from modules.marketing.models.segments import Segment
 from modules.marketing.views import (
@@ -51,8 +52,7 @@ def segments():
 
 def segment_urls(ids) -> dict[int, str]:
     """The page link of each segment id (the route is built once, not once per row)."""
-    prefix = url_for("marketing.segment_show", segment_id=0).removesuffix("0")
-    return {segment_id: f"{prefix}{segment_id}" for segment_id in ids}
+    return row_urls("marketing.segment_show", "segment_id", ids)
 
 
 def live_count(tree: dict) -> dict:

@@ -13,6 +13,7 @@ from core.customers.models import Customer
 from core.customers.search import customer_choices, visible_customer
 from core.extensions import db
 from core.pagination import request_page
+from core.ui import row_urls
 from modules.service import attachments, ticket_list
 from modules.service import tickets as services
 from modules.service.models.tickets import Attachment, Category, Ticket
@@ -55,8 +56,7 @@ def categories(active_only: bool = True) -> list:
 
 def ticket_urls(ids) -> dict[int, str]:
     """The page link of each ticket id (the route is built once, not once per row)."""
-    prefix = url_for("service.ticket_show", ticket_id=0).removesuffix("0")
-    return {ticket_id: f"{prefix}{ticket_id}" for ticket_id in ids}
+    return row_urls("service.ticket_show", "ticket_id", ids)
 
 
 @bp.route("/tickets")
