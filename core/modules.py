@@ -199,6 +199,12 @@ def _require_active_module():
     if not is_active(name):
         if api:
             abort(404)
+        if not current_user.is_authenticated:
+            # Nothing about the license to someone who has not signed in: the sign-in page,
+            # or "not found" for the module's public pages (an unsubscribe link, say).
+            if _is_public_endpoint():
+                abort(404)
+            return current_app.login_manager.unauthorized()
         manifest = registry().manifest(name)
         reason = registry().activation()[name].reason
         return render_template("errors/not_licensed.html", manifest=manifest, reason=reason), 403
@@ -208,6 +214,14 @@ def _require_active_module():
         manifest = registry().manifest(name)
         return render_template("errors/no_seat.html", manifest=manifest), 403
     return None
+
+
+def _is_public_endpoint() -> bool:
+    from core.auth.permissions import PUBLIC, declared_permission
+
+    view = current_app.view_functions.get(request.endpoint)
+    method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+    return declared_permission(view, method) == PUBLIC
 
 
 def menu() -> list[MenuEntry]:

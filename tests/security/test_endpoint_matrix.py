@@ -8,7 +8,9 @@ the database, the user's seats and the module that owns the endpoint's blueprint
 - a signed-in user without the permission: 403 (UI and API) — before any row is looked up, so a
   missing id (the URLs are filled with 1 or a demo row) still answers 403, never 404;
 - a user without a seat in the endpoint's module: the "no seat" page (UI) / 403 (API);
-- an inactive (unlicensed) module: the "not licensed" page, 403 (UI) / 404 (API), whoever asks;
+- an inactive (unlicensed) module: the "not licensed" page, 403 (UI) / 404 (API), to anyone
+  signed in; an anonymous visitor learns nothing of the license: the sign-in page, or 404 for
+  the module's ``@public`` pages;
 - otherwise the gate let the request through: no 401/403, no redirect to sign-in, no 5xx
   (a 404 for a missing row is fine).
 
@@ -80,7 +82,8 @@ def seats(app, user_id: int) -> set:
 
 
 def expectation(world, who, rule, module, active) -> str:
-    """What the gate must answer: public, login, denied, no_seat, not_licensed or pass."""
+    """What the gate must answer: public, login, missing, denied, no_seat, not_licensed or
+    pass."""
     app = world.app
     permission = declared_permission(app.view_functions[rule.endpoint], "GET")
     api = rule.rule.startswith("/api/")
@@ -89,6 +92,8 @@ def expectation(world, who, rule, module, active) -> str:
     if api and who == "anonymous":
         return "login"  # the bearer check runs first on /api/
     if module and not active:
+        if who == "anonymous":
+            return "missing" if permission == PUBLIC else "login"
         return "not_licensed"
     if permission == PUBLIC:
         return "public"
@@ -146,6 +151,8 @@ def check(world, who, rule, url, expected) -> str | None:
         ok = status == 404 if api else (
             status == 403 and "errors/not_licensed.html" in templates)
         problem = None if ok else "expected not licensed (UI 403 page, API 404)"
+    elif expected == "missing":
+        problem = None if status == 404 else "expected 404 (a public page of an inactive module)"
     elif expected == "no_seat":
         ok = status == 403 and (api or "errors/no_seat.html" in templates)
         problem = None if ok else "expected no seat (403)"
@@ -199,7 +206,7 @@ def test_every_get_endpoint_answers_each_principal_as_its_permission_says(matrix
     ("sales", "service"),  # marketing, loyalty and accounting_link left out
     ("marketing",),  # sales (and so loyalty and accounting_link, which need it) and service
 ], ids=["without-marketing-loyalty-accounting", "without-sales-service"])
-def test_an_unlicensed_module_answers_not_licensed_to_everyone(matrix_world, licensed):
+def test_an_unlicensed_module_answers_not_licensed_to_everyone_signed_in(matrix_world, licensed):
     from core.modules import registry
 
     matrix_world.install(licensed)
