@@ -164,27 +164,27 @@ def main(argv: list[str] | None = None) -> list[dict]:
         cookie = load.sign_in(app_base)
         floor_headers = {"Cookie": floor_cookie(floor_base)}
         print(f"{'target':<22} {'page':>8} {'floor':>8} {'bare':>8} {'page/bare':>9} "
-              f"{'floor/bare':>10}   (req/s)", flush=True)
+              f"{'floor/bare':>10}   (req/s)   p99 ms: page floor bare", flush=True)
         for n, target in enumerate(chosen):
             headers = ({"Authorization": f"Bearer {token}", "Accept": "application/json"}
                        if target.kind == "api" else {"Cookie": cookie})
             paths = [f"/{n}/{i}" for i in range(len(target.urls))]
-            rps = {}
+            rps, p99 = {}, {}
             for side, base, urls, hdrs in (("page", app_base, target.urls, headers),
                                            ("floor", floor_base, paths, floor_headers),
                                            ("bare", bare_base, paths, {})):
                 load.drive(base, urls, hdrs, args.warmup, args.concurrency)
-                rate, _lat, errors, first = load.drive(base, urls, hdrs, args.seconds,
-                                                       args.concurrency)
+                rate, lat, errors, first = load.drive(base, urls, hdrs, args.seconds,
+                                                      args.concurrency)
                 if errors:
                     raise SystemExit(f"{target.name} ({side}): {errors} failed; {first}")
-                rps[side] = rate
-            row = {"name": target.name, **rps, "ratio": rps["page"] / rps["bare"],
+                rps[side], p99[side] = rate, load.percentile(lat, 0.99) * 1000
+            row = {"name": target.name, **rps, "p99": p99, "ratio": rps["page"] / rps["bare"],
                    "floor_ratio": rps["floor"] / rps["bare"]}
             rows.append(row)
             print(f"{target.name:<22} {rps['page']:8.1f} {rps['floor']:8.1f} "
-                  f"{rps['bare']:8.1f} {row['ratio']:9.2f} {row['floor_ratio']:10.2f}",
-                  flush=True)
+                  f"{rps['bare']:8.1f} {row['ratio']:9.2f} {row['floor_ratio']:10.2f}   "
+                  f"{p99['page']:.0f} {p99['floor']:.0f} {p99['bare']:.0f}", flush=True)
     load_after = load.loadavg()
     if not args.no_write:
         given = [a for a in (argv if argv is not None else sys.argv[1:])]
@@ -199,10 +199,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 f"- Load average before: {load_before}; after: {load_after}",
                 f"- Targets whose floor is under {load.RATIO_TARGET} of the bare ceiling: "
                 f"{under} of {len(rows)}", "",
-                "| target | page req/s | floor req/s | bare req/s | page/bare | floor/bare |",
-                "|---|---|---|---|---|---|"]
+                "| target | page req/s | floor req/s | bare req/s | page/bare | floor/bare "
+                "| page p99 ms | floor p99 ms | bare p99 ms |",
+                "|---|---|---|---|---|---|---|---|---|"]
         text += [f"| {r['name']} | {r['page']:.1f} | {r['floor']:.1f} | {r['bare']:.1f} | "
-                 f"{r['ratio']:.2f} | {r['floor_ratio']:.2f} |" for r in rows]
+                 f"{r['ratio']:.2f} | {r['floor_ratio']:.2f} | {r['p99']['page']:.0f} | "
+                 f"{r['p99']['floor']:.0f} | {r['p99']['bare']:.0f} |" for r in rows]
         path = Path(args.results)
         path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n\n"
                         + "\n".join(text) + "\n", encoding="utf-8")
