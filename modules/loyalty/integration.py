@@ -14,7 +14,7 @@ from core.customers.models import Customer
 from core.customers.timeline import TimelineEntry
 from core.events import customer_updated, module_listener
 from core.extensions import db
-from core.i18n import format_number, localize_digits
+from core.i18n import format_number, localize_digits, request_cached
 from modules.loyalty import ledger
 from modules.loyalty.labels import reference_label
 from modules.loyalty.members import member_of
@@ -90,8 +90,10 @@ def visible_member(customer_id: int) -> Member | None:
     """The customer's membership if the user may see club members and this one."""
     if not has_permission("loyalty.view"):
         return None
-    return db.session.execute(scoped(select(Member).where(Member.customer_id == customer_id),
-                                     Member, "loyalty")).scalar()
+    # Once per request: the timeline, the panel and the actions of the 360 page all ask.
+    return request_cached(f"loyalty.visible_member:{customer_id}", lambda: db.session.execute(
+        scoped(select(Member).where(Member.customer_id == customer_id), Member, "loyalty")
+    ).scalar())
 
 
 def _entry_title(entry: Entry) -> str | None:
@@ -173,7 +175,7 @@ def customer_actions(customer) -> list:
 
     if not has_permission("loyalty.work") or customer.anonymised_at is not None:
         return []
-    if member_of(customer.id) is not None:
+    if visible_member(customer.id) is not None or member_of(customer.id) is not None:
         return []
     return [CustomerAction(_("Join the club"),
                            url_for("loyalty.member_enrol", customer=customer.id),

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from core.extensions import db
 from tests.conftest import csrf_from
@@ -301,11 +301,24 @@ def test_customer_page_has_the_club_card_and_timeline(app, club):
         ledger.earn(member(club["ali"]), 75, reason="خرید", reference="INV-9")
         db.session.commit()
         customer_id = member(club["ali"]).customer_id
-    html = sign_in(app, "ali@example.ir").get(f"/customers/{customer_id}").get_data(
-        as_text=True)
+    agent = sign_in(app, "ali@example.ir")
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        html = agent.get(f"/customers/{customer_id}").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
     assert 'data-panel="club"' in html
     assert re.search(r"data-panel-balance>۷۵<", html)
     assert "INV-۹" in html  # the earn entry on the timeline, in the reader's digits
+    # the timeline, the club card and the actions share one lookup of the membership
+    assert len([s for s in seen if re.search(r"FROM loyalty_member\b", s)]) == 1
 
 
 def test_member_page_links_rewards_to_redeem(app, club):
