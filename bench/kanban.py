@@ -9,8 +9,8 @@ written in bulk. An admin with a sales seat signs in through the login form; the
 interleaved rounds:
 
 - **page**: ``GET /sales/board`` through the whole application in process (WSGI, session,
-  license/seat/permission gates, scoped queries, ORM, Jinja, 200 cards), timed around the
-  request: the server's time without a network;
+  license/seat/permission gates, scoped queries, ORM, Jinja, 80 cards: ``CARD_LIMIT`` = 20
+  per stage), timed around the request: the server's time without a network;
 - **bare query**: the statement that fetches the same deals the board draws (the largest
   ``CARD_LIMIT`` of each stage, one LIMIT per stage), recorded from the page's own SQL and
   run on a raw driver connection with ``fetchall()``: the ceiling;

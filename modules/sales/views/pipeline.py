@@ -13,7 +13,7 @@ from core.i18n import current_locale, format_number, jmonth, to_latin_digits
 from core.money import UNIT_WORDS, display_unit, format_money, in_unit
 from modules.sales import board as queries
 from modules.sales import pipeline as services
-from modules.sales.models.pipeline import Deal, Pipeline
+from modules.sales.models.pipeline import Deal, Pipeline, Stage
 from modules.sales.views import bp
 from modules.sales.views.pipeline_forms import PipelineForm
 
@@ -27,9 +27,16 @@ def require_work() -> None:
         abort(403)
 
 
+BIGGEST = 2**63 - 1  # the database's largest integer: a larger number is nobody's id
+
+
 def int_arg(name: str, source=None) -> int | None:
+    """The whole number in ``?name=`` (any digits), or None when it is not one."""
     value = to_latin_digits((source or request.args).get(name, "") or "").strip()
-    return int(value) if value.isdigit() else None
+    if not value.isdecimal() or len(value) > len(str(BIGGEST)):
+        return None
+    number = int(value)
+    return number if number <= BIGGEST else None
 
 
 def active_users() -> list[User]:
@@ -46,12 +53,17 @@ def chosen_pipeline() -> Pipeline | None:
 
 # --- the board -----------------------------------------------------------------------------
 
+def board_filters() -> dict:
+    """The board's filters in the query string (kept by its moves and "Show more")."""
+    return {"owner": int_arg("owner"), "q": request.args.get("q", "")}
+
+
 @bp.route("/board")
 @require_permission("sales.view")
 def board():
     """The kanban board of one pipeline: open deals by stage, with counts and totals."""
     pipeline = chosen_pipeline()
-    filters = {"owner": int_arg("owner"), "q": request.args.get("q", "")}
+    filters = board_filters()
     columns = queries.board(pipeline, filters) if pipeline else []
     return render_template("sales/board.html", pipeline=pipeline, columns=columns,
                            pipelines=services.pipelines(), users=active_users(),
@@ -64,13 +76,32 @@ def _column_text(pipeline: Pipeline) -> dict[str, str]:
     """Each column header's count and totals after a move (board filters in the query
     string), by element id."""
     text = {}
-    filters = {"owner": int_arg("owner"), "q": request.args.get("q", "")}
-    for column in queries.board(pipeline, filters, limit=0):
+    for column in queries.board(pipeline, board_filters(), limit=0):
         sid = column.stage.id
         text[f"stage-{sid}-count"] = format_number(column.count)
         text[f"stage-{sid}-total"] = format_money(column.total)
         text[f"stage-{sid}-weighted"] = format_money(column.weighted)
     return text
+
+
+@bp.route("/board/cards")
+@require_permission("sales.view")
+def board_cards():
+    """A column's next cards after the card in ``after_value``/``after_id`` (its "Show more"
+    button), and the column's new footer."""
+    stage_id = int_arg("stage")
+    stage = db.session.get(Stage, stage_id) if stage_id is not None else None
+    if stage is None or stage.pipeline_id != int_arg("pipeline"):
+        abort(404)
+    after = int_arg("after_value"), int_arg("after_id")
+    if None in after:
+        message = _("after_value and after_id must be whole numbers: the value and the id "
+                    "of the last card shown.")
+        return message, 400, {"Content-Type": "text/plain; charset=utf-8"}
+    filters = board_filters()
+    column = queries.stage_cards(stage, filters, after)
+    return render_template("sales/_board_cards.html", column=column, pipeline=stage.pipeline,
+                           filters=filters, card_limit=queries.CARD_LIMIT, footer=True)
 
 
 @bp.route("/board/move", methods=["POST"])
