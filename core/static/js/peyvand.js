@@ -303,7 +303,20 @@
     }
   });
 
+  /* An item appended to a drag-and-drop list (a kanban column's "Show more") that the user
+   * already dragged into that group of lists before it loaded: keep the one on screen. */
+  function dropRepeatedItem(scope) {
+    var list = scope.parentElement;
+    var id = scope.getAttribute && scope.getAttribute("data-id");
+    var group = list && list.getAttribute("data-sortable-group");
+    if (!id || !group) return;
+    var selector = '[data-sortable-group="' + group + '"] > [data-id="' + id + '"]';
+    var same = document.querySelectorAll(selector);
+    if (same.length > 1 && same[0] !== scope) scope.remove();
+  }
+
   function initAll(scope) {
+    dropRepeatedItem(scope);
     initDatepickers(scope);
     initCharts(scope);
     initSortables(scope);

@@ -81,3 +81,34 @@ def test_show_more_appends_cards_that_can_be_dragged_in_persian(app, browser_pag
                            ".textContent === '۱'")
     assert deal_row(app, deals[0])["stage_id"] == proposal
     assert_clean(page)
+
+
+@pytest.mark.e2e
+def test_show_more_skips_a_card_already_dragged_into_the_column(app, browser_page,
+                                                                live_server, make_user):
+    make_user(name="مدیر فروش", seats=["sales"], locale="fa")
+    ids = seed_pipeline(app)
+    lead, _first_call, proposal, _negotiation = ids["stages"]
+    customer = make_customer(app, "admin@example.ir", last_name="شرکت آرمان")
+    small = make_deal(app, "admin@example.ir", customer, lead, title="کوچک", value=500_000)
+    for n in range(25):
+        make_deal(app, "admin@example.ir", customer, proposal, title=f"پیشنهاد {n}",
+                  value=1_000_000 * (n + 1))
+
+    page = browser_page
+    sign_in(page, live_server, "admin@example.ir")
+    page.goto(live_server("/sales/board"))
+    column = page.locator(f"#stage-{proposal}-cards [data-deal]")
+    assert column.count() == 20
+    # the smallest deal moves into a column whose last five (smaller) cards are not loaded
+    page.drag_and_drop(f"[data-deal='{small}']",
+                       f"[data-stage='{proposal}'] [data-sortable-list]",
+                       target_position={"x": 30, "y": 12})  # the column's top: it is long
+    page.wait_for_function(f"() => document.querySelector('#stage-{proposal}-count')"
+                           ".textContent === '۲۶'")
+    assert column.count() == 21
+    page.click(f"#stage-{proposal}-more [data-show-more]")
+    htmx_settled(page)
+    shown = [column.nth(i).get_attribute("data-deal") for i in range(column.count())]
+    assert len(shown) == 26 and len(set(shown)) == 26  # the dragged card once, not twice
+    assert_clean(page)
