@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from core.api.models import ApiToken, aware
 from core.auth.models import User
@@ -76,8 +77,10 @@ def find_token(secret: str) -> ApiToken | None:
     """The token with this secret, whatever its state."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
-    stmt = select(ApiToken).where(ApiToken.token_hash == hash_secret(secret))
-    return db.session.execute(stmt).scalar()
+    # One query for the token, its user, role, team and seats (the module gate reads them).
+    stmt = (select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.seats))
+            .where(ApiToken.token_hash == hash_secret(secret)))
+    return db.session.execute(stmt).unique().scalar()
 
 
 def token_refusal(token: ApiToken | None) -> str:
