@@ -2,6 +2,7 @@
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -108,6 +109,25 @@ def csrf_from(response) -> str:
         match = re.search(rb'name="csrf-token" content="([^"]+)"', response.data)
     assert match, "no CSRF token in the page"
     return match.group(1).decode()
+
+
+@contextmanager
+def recorded_statements(app):
+    """The SQL statements run inside the block, in order (a list filled as they run)."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from core.api.models import ApiToken
 from core.database import utcnow
 from core.extensions import db
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, recorded_statements
 from tests.core.api.conftest import assert_problem, bearer
 
 
@@ -28,23 +28,11 @@ def test_valid_token_authenticates_as_its_user(client, make_user, make_token):
 
 def test_a_token_request_reads_token_user_and_seats_in_one_query(app, client, make_user,
                                                                   make_token):
-    from sqlalchemy import event
-
     make_user("agent@example.ir", role="agent", seats=["sales", "service"])
     secret = make_token("agent@example.ir", scopes="read")
     client.get("/api/v1/me", headers=bearer(secret))  # the first use is recorded (a write)
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(app) as seen:
         me = client.get("/api/v1/me", headers=bearer(secret)).get_json()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert me["seats"] == ["sales", "service"]
     auth = [s for s in seen if any(t in s for t in ("FROM core_api_token", "FROM core_user",
                                                     "FROM core_seat"))]

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.conftest import recorded_statements
 from tests.core.customers.conftest import bearer, national_code
 
 
@@ -88,30 +89,15 @@ def test_an_agent_gets_404_for_another_agents_customer(client, agent, make_user,
 
 def test_a_page_costs_the_same_queries_whatever_its_size(app, client, agent):
     """Contacts, addresses and tags are loaded per page, not per customer (no N+1)."""
-    from sqlalchemy import event
-
-    from core.extensions import db
-
     for i in range(12):
         client.post("/api/v1/customers", headers=agent, json={
             "first_name": f"n{i}", "mobiles": [f"0912000{i:04d}"], "tags": ["VIP"],
             "address": {"city": "تهران"}})
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        costs = []
-        for size in (2, 12):
-            statements.clear()
+    costs = []
+    for size in (2, 12):
+        with recorded_statements(app) as statements:
             page = client.get("/api/v1/customers", query_string={"size": size}, headers=agent)
-            assert len(page.get_json()["items"]) == size
-            assert page.get_json()["items"][0]["contacts"] and page.get_json()["items"][0]["tags"]
-            costs.append(len(statements))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+        assert len(page.get_json()["items"]) == size
+        assert page.get_json()["items"][0]["contacts"] and page.get_json()["items"][0]["tags"]
+        costs.append(len(statements))
     assert costs[0] == costs[1], costs

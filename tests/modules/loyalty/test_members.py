@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from core.extensions import db
-from tests.conftest import csrf_from
+from tests.conftest import csrf_from, recorded_statements
 from tests.modules.loyalty.club_helpers import assert_ledger_ok, make_member, member
 from tests.modules.service.ticket_helpers import make_customer, sign_in
 
@@ -302,18 +302,8 @@ def test_customer_page_has_the_club_card_and_timeline(app, club):
         db.session.commit()
         customer_id = member(club["ali"]).customer_id
     agent = sign_in(app, "ali@example.ir")
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(app) as seen:
         html = agent.get(f"/customers/{customer_id}").get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert 'data-panel="club"' in html
     assert re.search(r"data-panel-balance>۷۵<", html)
     assert "INV-۹" in html  # the earn entry on the timeline, in the reader's digits
