@@ -24,6 +24,7 @@ def test_merge_two_records_of_one_customer_in_persian(app, browser_page, live_se
     shot(page, "customers-duplicates-fa")
     page.click("a[data-merge-pair]")
     page.wait_for_selector("[data-merge-table]")
+    page.wait_for_load_state("load")  # peyvand.js (deferred) asks before merging
     assert page.locator(f"th[data-side='{first}']").count() == 1
     assert page.locator(f"th[data-side='{second}']").count() == 1
     birthday = page.locator("tr[data-field=birthday]")

@@ -123,6 +123,7 @@ def test_rule_invoice_points_portal_coupon_and_quote_in_persian(
     manager.fill("input[name='lines-0-quantity']", "۲")
     manager.click("form[data-invoice-form] button[value=save]")
     manager.wait_for_selector("[data-post-invoice]")
+    manager.wait_for_load_state("load")  # peyvand.js (deferred) asks before posting
     manager.click("[data-post-invoice]")
     manager.click("#crm-confirm [data-confirm-ok]")
     manager.wait_for_selector("[data-immutable]")

@@ -78,6 +78,7 @@ def test_quote_pdf_invoice_and_cheque_in_persian(app, browser_page, live_server,
         page.wait_for_selector("[data-order-link]")
         page.click("form [data-invoice-order]")
         page.wait_for_selector("[data-post-invoice]")
+        page.wait_for_load_state("load")  # peyvand.js (deferred) asks before posting
         page.click("[data-post-invoice]")
         page.click("#crm-confirm [data-confirm-ok]")  # "post it now? it can never change"
         page.wait_for_selector("[data-immutable]")
