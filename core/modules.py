@@ -200,9 +200,11 @@ def _require_active_module():
         if api:
             abort(404)
         if not current_user.is_authenticated:
+            from core.auth.permissions import PUBLIC, request_permission
+
             # Nothing about the license to someone who has not signed in: the sign-in page,
             # or "not found" for the module's public pages (an unsubscribe link, say).
-            if _is_public_endpoint():
+            if request_permission() == PUBLIC:
                 abort(404)
             return current_app.login_manager.unauthorized()
         manifest = registry().manifest(name)
@@ -214,14 +216,6 @@ def _require_active_module():
         manifest = registry().manifest(name)
         return render_template("errors/no_seat.html", manifest=manifest), 403
     return None
-
-
-def _is_public_endpoint() -> bool:
-    from core.auth.permissions import PUBLIC, declared_permission
-
-    view = current_app.view_functions.get(request.endpoint)
-    method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
-    return declared_permission(view, method) == PUBLIC
 
 
 def menu() -> list[MenuEntry]:

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from core.api import problem
 from core.api.tokens import find_token, scope_refusal, token_refusal, touch
-from core.auth.permissions import PUBLIC, declared_permission
+from core.auth.permissions import PUBLIC, request_permission
 
 REALM = "peyvand"
 
@@ -29,11 +29,7 @@ def authenticate_api_request():
     if not is_api_request():
         return None
     g._login_user = current_app.login_manager.anonymous_user()  # never the session's user
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    if view is None:
-        return None
-    method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
-    permission = declared_permission(view, method)
+    permission = request_permission()
     if permission is None or permission == PUBLIC:
         return None  # undeclared endpoints are refused by the permission gate
     scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")

@@ -92,6 +92,14 @@ def declared_permission(view_func, method: str | None = None) -> str | None:
     return permission
 
 
+def request_permission() -> str | None:
+    """The permission the view of this request declares for its method (HEAD and OPTIONS
+    count as GET), or None for no view or none declared."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+    return declared_permission(view, method)
+
+
 EXEMPT_ENDPOINTS = {"static"}
 
 
@@ -100,8 +108,6 @@ def deny_undeclared():
     endpoint = request.endpoint
     if endpoint is None or endpoint in EXEMPT_ENDPOINTS or endpoint.endswith(".static"):
         return
-    view = current_app.view_functions.get(endpoint)
-    method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
-    if declared_permission(view, method) is None:
+    if request_permission() is None:
         g.crm_undeclared = endpoint
         abort(403)

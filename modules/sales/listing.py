@@ -12,6 +12,7 @@ from typing import NamedTuple
 from sqlalchemy import Select
 
 from core.pagination import Page
+from modules.sales.models.documents import document_reference
 
 
 @lru_cache(maxsize=64)
@@ -49,8 +50,6 @@ class InvoiceRow(NamedTuple):
 
     @property
     def reference(self) -> str:
-        from modules.sales.models.documents import document_reference
-
         return document_reference(self.fiscal_year, self.number)
 
     @classmethod
